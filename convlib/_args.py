@@ -1,0 +1,118 @@
+"""Argument checks shared by every public function.
+
+Each check raises at the top of the calling function, before any work, with a
+message that names the function, the argument, the value and the rule, e.g.
+``conv2d: stride must be a positive int or a tuple of 2 positive ints, got 0``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def ntuple(fn: str, name: str, value, n: int, *, minimum: int) -> tuple[int, ...]:
+    """``value`` as a tuple of ``n`` ints, each at least ``minimum``.
+
+    Accepts an int (repeated ``n`` times) or a sequence of exactly ``n`` ints,
+    as torch does for ``stride``, ``padding``, ``dilation`` and ``output_padding``.
+    """
+    rule = "positive" if minimum == 1 else "non-negative"
+    if _is_int(value):
+        values = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
+        values = tuple(int(v) for v in value)
+    else:
+        raise ValueError(
+            f"{fn}: {name} must be a {rule} int or a tuple of {n} {rule} ints, got {value!r}"
+        )
+    if any(v < minimum for v in values):
+        raise ValueError(f"{fn}: {name} must be {rule} (>= {minimum}), got {value!r}")
+    return values
+
+
+def positive_int(fn: str, name: str, value) -> int:
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def non_negative_int(fn: str, name: str, value) -> int:
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"{fn}: {name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+def numeric_array(fn: str, name: str, value) -> np.ndarray:
+    """``value`` as a numpy array of a real numeric dtype (bool and object refused)."""
+    array = np.asarray(value)
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{fn}: {name} must be a numeric (integer or floating) array, got dtype {array.dtype}"
+        )
+    return array
+
+
+_SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+def spatial_rank(fn: str, weight: np.ndarray) -> int:
+    """Number of spatial axes, read from the weight: ``weight.ndim - 2``."""
+    if weight.ndim < 3:
+        raise ValueError(
+            f"{fn}: weight must have at least 3 dimensions (out, in, *kernel), got shape {weight.shape}"
+        )
+    return weight.ndim - 2
+
+
+def batched(fn: str, input: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
+    """``input`` with a batch axis, and whether it had one (torch accepts both)."""
+    if input.ndim == n + 2:
+        return input, True
+    if input.ndim == n + 1:
+        return input[None], False
+    letters = _SPATIAL_NAMES.get(n, "*spatial")
+    raise ValueError(
+        f"{fn}: input must be {n + 1}-D (C_in, {letters}) or {n + 2}-D (N, C_in, {letters}), "
+        f"got {input.ndim}-D input of shape {input.shape}"
+    )
+
+
+def bias_vector(fn: str, bias, out_channels: int) -> np.ndarray | None:
+    if bias is None:
+        return None
+    bias = numeric_array(fn, "bias", bias)
+    if bias.shape != (out_channels,):
+        raise ValueError(
+            f"{fn}: bias must have shape ({out_channels},) (one value per output channel), got {bias.shape}"
+        )
+    return bias
+
+
+def padding_pairs(fn: str, padding, kernel: tuple[int, ...], stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Zeros ``(before, after)`` on each spatial axis, from torch's ``padding`` argument.
+
+    ``padding`` is an int, a tuple of ints (the same on both sides, as in
+    torch), ``"valid"`` (no padding) or ``"same"`` (output size = input size;
+    stride 1 only, as in torch).
+    """
+    from .shapes import same_padding  # shapes imports this module
+
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fn}: padding='same' requires stride 1 (as in torch), got stride {stride}")
+            return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
+        raise ValueError(f"{fn}: padding must be an int, a tuple of ints, 'same' or 'valid', got {padding!r}")
+    return tuple((p, p) for p in ntuple(fn, "padding", padding, n, minimum=0))
