@@ -1,0 +1,40 @@
+# The course's commands. Each sets up .venv on first use (or when the pins change).
+#   make lab      JupyterLab on the course, nbgrader's extension on
+#   make test     lint, then the whole test suite
+#   make bench    convlib against torch, and the explorers' redraw time
+#   make figures  the explorer pictures in docs/figures/
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# nbgrader reads grader/nbgrader_config.py through the Jupyter config path.
+export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
+
+.PHONY: install lab test lint bench figures clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest -n 2 --durations=10
+
+bench: install
+	$(BIN)/python -m bench
+
+figures: install
+	$(BIN)/python scripts/make_figures.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

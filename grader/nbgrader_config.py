@@ -1,0 +1,31 @@
+"""nbgrader's configuration for the course.
+
+Found through JUPYTER_CONFIG_PATH=grader (the Makefile sets it), so that
+`make lab` and every nbgrader command agree on where things are:
+
+    solutions/<assignment>/<notebook>.ipynb   source: solutions and hidden tests (instructors)
+    notebooks/<assignment>/<notebook>.ipynb   release: generated student copies
+    grader/submitted, autograded, feedback    the grading workflow's folders (not committed)
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+ROOT = Path(__file__).resolve().parent.parent
+GRADER = ROOT / "grader"
+
+c.CourseDirectory.course_id = "convolutions"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "grader/submitted"
+c.CourseDirectory.autograded_directory = "grader/autograded"
+c.CourseDirectory.feedback_directory = "grader/feedback"
+c.CourseDirectory.db_url = f"sqlite:///{GRADER / 'gradebook.db'}"
+c.Exchange.root = str(GRADER / "exchange")
+
+# Student notebooks carry no outputs, and the autograder gives every cell time
+# for a 2-core machine but never hangs on a broken submission.
+c.ClearOutput.enabled = True
+c.ExecutePreprocessor.timeout = 120
