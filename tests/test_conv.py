@@ -219,3 +219,34 @@ def test_float64_is_not_rounded_through_float32():
     assert got[0, 0, 0] == 1.0 + 1e-12
     assert got[0, 0, 0] == F.conv1d(torch.from_numpy(x), torch.from_numpy(w))[0, 0, 0].item()
 
+
+
+# ----------------------------------------------------------------------------- larger inputs
+
+# Shapes past the sizes hypothesis draws: several cache-sized tiles per image, bands of rows
+# that do not divide the output height, batches spread over threads.
+LARGE = [
+    pytest.param((2, 8, 37, 45), (16, 8, 3, 3), {}, id="stride-1"),
+    pytest.param((3, 8, 41, 29), (16, 4, 3, 5), {"stride": 2, "padding": (1, 2), "groups": 2},
+                 id="stride-2-groups"),
+    pytest.param((1, 16, 50, 50), (16, 1, 3, 3), {"padding": "same", "dilation": 3, "groups": 16},
+                 id="depthwise-dilated-same"),
+    pytest.param((1, 4, 64, 64), (8, 4, 7, 7), {"stride": 3, "padding": 3}, id="7x7-stride-3"),
+]
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "kwargs"), LARGE)
+def test_larger_inputs(x_shape, w_shape, kwargs):
+    x, w, b = make(x_shape, w_shape, bias=True)
+    same_as_torch("conv2d", x, w, b, **kwargs)
+
+
+def test_concurrent_calls_from_threads():
+    """Notebook widgets may redraw from several threads at once; each call stays correct."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [make((2, 4, 30, 30), (6, 4, 3, 3), bias=True, seed=seed) for seed in range(6)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda args: convlib.conv2d(*args, padding=1), cases))
+    for args, got in zip(cases, results, strict=True):
+        assert_close(got, torch_op("conv2d", *args, padding=1))

@@ -216,3 +216,18 @@ def test_transposed_is_torchs_gradient_of_conv(case, seed):
     (grad,) = torch.autograd.grad(out, xt, grad_outputs=to_torch(y))
     got = getattr(convlib, conv_transpose_name(n))(y, w, **transposed_of(case))
     assert_close(got, grad.numpy())
+
+
+LARGE = [
+    pytest.param((2, 8, 23, 31), (8, 6, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1},
+                 id="upsample-x2"),
+    pytest.param((3, 6, 17, 19), (6, 4, 4, 4), {"stride": 3, "groups": 2, "dilation": 2},
+                 id="groups-dilated"),
+]
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "kwargs"), LARGE)
+def test_larger_inputs(x_shape, w_shape, kwargs):
+    c_out = w_shape[1] * kwargs.get("groups", 1)
+    x, w, b = random_arrays(1, x_shape, w_shape, (c_out,))
+    same_as_torch("conv_transpose2d", x, w, b, **kwargs)
