@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # nbgrader reads grader/nbgrader_config.py through the Jupyter config path.
 export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
+# nbgrader and the kernels run the tools of .venv (nbgrader calls alembic by name).
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: install lab test lint bench figures clean
 

@@ -9,7 +9,17 @@ The core imported here needs numpy alone. The parts built on torch
 ``import convlib`` stays light.
 """
 
-from .conv import conv, conv1d, conv1d_naive, conv2d, conv2d_naive, conv3d, conv3d_naive, conv_element, conv_naive
+from .conv import (
+    conv,
+    conv1d,
+    conv1d_naive,
+    conv2d,
+    conv2d_naive,
+    conv3d,
+    conv3d_naive,
+    conv_element,
+    conv_naive,
+)
 from .dilated import dilate_kernel
 from .matrix import conv_matrix
 from .separable import depthwise_conv, depthwise_separable_conv, pointwise_conv

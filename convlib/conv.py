@@ -22,13 +22,13 @@ Groups
 
 from __future__ import annotations
 
-import itertools
 from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import _args
+from ._parallel import cores, run_tiles
 from .shapes import kernel_positions, output_size
 
 __all__ = [
@@ -44,9 +44,9 @@ __all__ = [
     "conv_naive",
 ]
 
-# The im2col buffer of one call stays under this many bytes: a larger batch is
-# cut into chunks of images, which also keeps the buffer warm in cache.
-WORKSPACE_BYTES = 32 * 2**20
+# The columns of one tile stay under this many bytes, so that they are still in
+# the core's cache when the matrix product reads them.
+TILE_BYTES = 2**20
 
 
 class ConvArgs(NamedTuple):
@@ -114,83 +114,106 @@ def pad(x: np.ndarray, padding: tuple[tuple[int, int], ...], dtype=None) -> np.n
     return padded
 
 
+def reshaped_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``array`` seen with another shape, never a copy (writes through it must land in ``array``)."""
+    view = array.view()
+    view.shape = shape  # raises where only a copy could have this shape
+    return view
+
+
 def _conv_forward(a: ConvArgs) -> np.ndarray:
-    """The fast path: im2col (one copy of the input per kernel offset) and one batched matrix product.
+    """The fast path: im2col on cache-sized tiles, one matrix product per tile, tiles over all cores.
 
-    Every kernel offset ``t`` contributes ``weight[..., t] @ input shifted by t``;
-    stacking the shifted inputs (the "columns") turns the sum over offsets
-    into one matrix product with ``K = C_in / groups * prod(k)`` terms per
-    output element.
+    Every kernel offset ``t`` contributes ``weight[..., t] @ (input shifted by t)``.
+    Stacking the shifted inputs (the "columns", im2col) turns the sum over the
+    ``K = prod(k)`` offsets into one matrix product with ``C_in / groups * K``
+    terms per output element. The output is cut into tiles (one image, a band
+    of rows along the first spatial axis) whose columns fit in a core's cache,
+    so the copy costs little and the product runs near the machine's peak.
 
-    At stride 1 the shifted inputs are contiguous slices of the flattened,
-    padded input: output element ``(o_1, ..., o_n)`` sits at flat position
-    ``sum(o_a * S_a)`` (``S_a`` the padded input's flat strides), and offset
-    ``t`` reads ``sum(t_a * d_a * S_a)`` further on. The products at the
-    positions in between (the right-hand padding columns) are computed and
-    dropped: a few percent more arithmetic for copies that run at memory speed.
+    The columns of a tile are one strided view of the padded input (see
+    :func:`_windows`), copied in one call. At stride 1 the view reads the
+    flattened input: output ``(o_1, ..., o_n)`` sits at flat position
+    ``sum(o_a * S_a)`` (``S_a`` the padded input's flat strides), so a band of
+    outputs is one contiguous run per offset. The products at the positions in
+    between (the padding columns) are computed and dropped: a few percent more
+    arithmetic for copies that run at memory speed.
     """
-    x, weight, groups = a.x, a.weight, a.groups
-    n_batch, c_in = x.shape[:2]
-    c_out, kernel = weight.shape[0], weight.shape[2:]
-    cg, og = c_in // groups, c_out // groups
+    groups, stride, kernel = a.groups, a.stride, a.weight.shape[2:]
+    n_batch, c_in = a.x.shape[:2]
+    c_out = a.weight.shape[0]
+    cg, og, n_off = c_in // groups, c_out // groups, int(np.prod(kernel))
     itemsize = np.dtype(a.dtype).itemsize
-    xp = pad(x, a.padding, a.dtype)  # (N, C_in, *P)
-    padded = xp.shape[2:]
-    offsets = list(itertools.product(*(range(k) for k in kernel)))
+    xp = pad(a.x, a.padding, a.dtype)  # (N, C_in, *P)
+    flat_strides = [int(np.prod(xp.shape[ax + 3:])) for ax in range(len(kernel))]  # S_a
+    rows, rest = a.out_size[0], a.out_size[1:]  # a tile is a band of output rows
+    flat = all(s == 1 for s in stride)
+    # columns of a band of r output rows: at stride 1 the flat run from its first to its last output
+    tail = sum((o - 1) * s for o, s in zip(rest, flat_strides[1:], strict=True)) + 1
 
-    flat = all(s == 1 for s in a.stride)
-    if flat:
-        flat_strides = [int(np.prod(padded[ax + 1:])) for ax in range(len(padded))]  # S_a
-        cols_size = (sum((o - 1) * s for o, s in zip(a.out_size, flat_strides, strict=True)) + 1,)
-        xf = xp.reshape(n_batch, c_in, -1)  # (N, C_in, prod(P))
-        starts = [sum(t * d * s for t, d, s in zip(off, a.dilation, flat_strides, strict=True))
-                  for off in offsets]
+    def columns(r: int) -> int:
+        return (r - 1) * flat_strides[0] + tail if flat else r * int(np.prod(rest))
 
-        def shifted(batch: slice, k: int) -> np.ndarray:  # (n, C_in, length)
-            return xf[batch, :, starts[k]:starts[k] + cols_size[0]]
-    else:
-        cols_size = a.out_size
+    row_bytes = c_in * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
+    fits = max(1, TILE_BYTES // row_bytes)  # rows whose columns fit in the cache
+    bands = min(rows, max(-(-rows // fits), -(-2 * cores() // n_batch)))  # and >= 2 tiles per core
+    band = -(-rows // bands)  # the same height for every band
+    tasks = [(n, r0, min(rows, r0 + band)) for n in range(n_batch) for r0 in range(0, rows, band)]
 
-        def shifted(batch: slice, k: int) -> np.ndarray:  # (n, C_in, *S_out)
-            window = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
-                           for t, d, s, o in zip(offsets[k], a.dilation, a.stride, a.out_size, strict=True))
-            return xp[(batch, slice(None)) + window]
+    def windows(n: int, r0: int, r1: int) -> np.ndarray:
+        """The input under every kernel offset for output rows r0:r1 of image n, as one strided view.
 
-    n_off, length = len(offsets), int(np.prod(cols_size))
+        Shape ``(C_in, *k, L)`` at stride 1 (``L = columns(r1 - r0)``, flat), else
+        ``(C_in, *k, r1 - r0, *rest)``; element ``(c, *t, *o)`` is
+        ``padded[c, *(o * s + t * d)]``, the lecture's window of output ``o``.
+        """
+        image = xp[n].reshape(c_in, -1)[:, r0 * stride[0] * flat_strides[0]:]
+        taps = tuple(d * s * itemsize for d, s in zip(a.dilation, flat_strides, strict=True))
+        if flat:
+            spots, steps = (columns(r1 - r0),), (itemsize,)
+        else:
+            spots = (r1 - r0,) + rest
+            steps = tuple(st * s * itemsize for st, s in zip(stride, flat_strides, strict=True))
+        return as_strided(image, shape=(c_in,) + kernel + spots, strides=(image.strides[0],) + taps + steps,
+                          writeable=False)
+
     out = np.empty((n_batch, c_out) + a.out_size, dtype=a.dtype)
     depthwise = cg == 1 and groups > 1
-    chunk = max(1, min(n_batch, WORKSPACE_BYTES // (n_off * c_in * length * itemsize)))
-    if depthwise:
-        w = weight.reshape(groups, og, n_off)  # (C_in, multiplier, K)
-    else:
-        # (G, C_out/G, K * C_in/G), offsets outermost to match the columns below
-        w = weight.reshape(groups, og, cg, n_off).transpose(0, 1, 3, 2).reshape(groups, og, -1)
-    for b0 in range(0, n_batch, chunk):
-        batch = slice(b0, min(n_batch, b0 + chunk))
-        nb = batch.stop - batch.start
-        if depthwise:
-            # A depthwise output has one term per offset: multiply-accumulate directly.
-            acc = np.zeros((nb, groups, og) + cols_size, dtype=a.dtype)
-            tmp = np.empty_like(acc)
-            for k in range(n_off):
-                src = shifted(batch, k).reshape((nb, groups, 1) + cols_size)
-                np.multiply(src, w[:, :, k].reshape((1, groups, og) + (1,) * len(cols_size)), out=tmp)
-                acc += tmp
-            result = acc.reshape(nb, c_out, length)
+    w = a.weight.reshape(groups, og, cg * n_off).astype(a.dtype, copy=False)  # (G, C_out/G, C_in/G * K)
+    bias = None if a.bias is None else a.bias.reshape((c_out,) + (1,) * len(kernel))
+
+    def work(share) -> None:
+        most = columns(band)
+        if depthwise:  # one term per offset and channel: multiply-accumulate, no matrix product
+            acc, tmp = np.empty((2, groups, og, most), dtype=a.dtype)
         else:
-            cols = np.empty((nb, groups, n_off, cg, length), dtype=a.dtype)  # the columns, (n, G, K, C_in/G, L)
-            view = cols.reshape((nb, groups, n_off, cg) + cols_size)
-            for k in range(n_off):
-                view[:, :, k] = shifted(batch, k).reshape((nb, groups, cg) + cols_size)
-            result = np.matmul(w, cols.reshape(nb, groups, -1, length)).reshape(nb, c_out, length)
-        if flat:
-            # Pick the output positions out of the flat result: element (o_1, ..., o_n) is at sum(o_a * S_a).
-            result = as_strided(result, shape=(nb, c_out) + a.out_size,
-                                strides=result.strides[:2] + tuple(s * itemsize for s in flat_strides),
-                                writeable=False)
-        out[batch] = result.reshape((nb, c_out) + a.out_size)
-    if a.bias is not None:
-        out += a.bias.reshape((c_out,) + (1,) * len(kernel))
+            cols = np.empty((groups, cg * n_off, most), dtype=a.dtype)  # (G, C_in/G * K, L)
+            res = np.empty((groups, og, most), dtype=a.dtype)
+        for n, r0, r1 in share:
+            size = columns(r1 - r0)
+            view = windows(n, r0, r1)
+            if depthwise:
+                taps = view.reshape(groups, 1, n_off, size)
+                acc_t, tmp_t = acc[..., :size], tmp[..., :size]
+                np.multiply(taps[:, :, 0], w[:, :, 0, None], out=acc_t)
+                for k in range(1, n_off):
+                    np.multiply(taps[:, :, k], w[:, :, k, None], out=tmp_t)
+                    acc_t += tmp_t
+                result = acc_t
+            else:
+                np.copyto(reshaped_view(cols[..., :size], (groups, cg) + view.shape[1:]),
+                          view.reshape((groups, cg) + view.shape[1:]))
+                result = np.matmul(w, cols[..., :size], out=res[..., :size])
+            result = result.reshape(c_out, size)
+            if flat:  # drop the padding columns: output (o_1, ..., o_n) is at sum(o_a * S_a)
+                result = as_strided(result, shape=(c_out, r1 - r0) + rest,
+                                    strides=(result.strides[0],) + tuple(s * itemsize for s in flat_strides),
+                                    writeable=False)
+            out[n, :, r0:r1] = result.reshape((c_out, r1 - r0) + rest)
+            if bias is not None:
+                out[n, :, r0:r1] += bias
+
+    run_tiles(work, tasks)
     return out
 
 
@@ -246,7 +269,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
-    """3D convolution, as ``torch.nn.functional.conv3d``: input ``(N, C_in, D, H, W)``, weight ``(C_out, C_in/g, kD, kH, kW)``.
+    """3D convolution, as ``torch.nn.functional.conv3d``.
+
+    Input ``(N, C_in, D, H, W)``, weight ``(C_out, C_in/g, kD, kH, kW)``.
 
     The kernel slides along depth too. See :func:`conv`. Section 6 of the course.
     """

@@ -9,7 +9,8 @@ convolution") of the course.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from ._args import non_negative_int, positive_int
 

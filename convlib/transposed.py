@@ -23,7 +23,8 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _args
-from .conv import WORKSPACE_BYTES, convolve
+from ._parallel import run_tiles
+from .conv import convolve
 from .shapes import kernel_positions, transpose_output_size, zero_insertion_params
 
 __all__ = [
@@ -92,12 +93,13 @@ def parse_transpose_args(fn, input, weight, bias, stride, padding, output_paddin
 
 
 def _transpose_forward(a: TransposeArgs) -> np.ndarray:
-    """The fast path: one matrix product, then a scatter-add per kernel offset (col2im).
+    """The fast path: per image, one matrix product, then a scatter-add per kernel offset (col2im).
 
     The product ``weight^T @ input`` gives, for every input element, the
     kernel-sized patch it contributes; offset ``t`` of every patch lands at
     output positions ``j * s + t * d`` (before cropping the padding), a strided
-    slice of the output, so each offset is one vectorised add.
+    slice of the output, so each offset is one vectorised add. Images are
+    spread over the cores.
     """
     x, weight, groups = a.x, a.weight, a.groups
     n_batch, c_in = x.shape[:2]
@@ -109,23 +111,28 @@ def _transpose_forward(a: TransposeArgs) -> np.ndarray:
     # The uncropped output: every patch fits, and output_padding extends the far end.
     full_size = tuple((i - 1) * s + d * (k - 1) + 1 + op for i, s, d, k, op
                       in zip(in_size, a.stride, a.dilation, kernel, a.output_padding, strict=True))
-    w = weight.reshape(groups, cg, og * len(offsets)).astype(a.dtype, copy=False).transpose(0, 2, 1)
-    crop = (slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(a.padding, a.out_size, strict=True))
+    w = weight.reshape(groups, cg, og * len(offsets)).transpose(0, 2, 1).astype(a.dtype)  # (G, C_out/G * K, C_in/G)
+    crop = (slice(None),) + tuple(slice(p, p + o) for p, o in zip(a.padding, a.out_size, strict=True))
+    scatter = [(slice(None),) + tuple(slice(t * d, t * d + s * (i - 1) + 1, s)
+                                      for t, d, s, i in zip(off, a.dilation, a.stride, in_size, strict=True))
+               for off in offsets]
     out = np.empty((n_batch, c_out) + a.out_size, dtype=a.dtype)
-    chunk = max(1, min(n_batch, WORKSPACE_BYTES // (c_out * len(offsets) * length * np.dtype(a.dtype).itemsize)))
-    for b0 in range(0, n_batch, chunk):
-        batch = slice(b0, min(n_batch, b0 + chunk))
-        nb = batch.stop - batch.start
-        xg = x[batch].reshape(nb, groups, cg, length).astype(a.dtype, copy=False)  # (n, G, C_in/G, L_in)
-        patches = np.matmul(w, xg).reshape((nb, c_out, len(offsets)) + in_size)  # (n, C_out, K, *S_in)
-        full = np.zeros((nb, c_out) + full_size, dtype=a.dtype)
-        for k, off in enumerate(offsets):
-            window = tuple(slice(t * d, t * d + s * (i - 1) + 1, s)
-                           for t, d, s, i in zip(off, a.dilation, a.stride, in_size, strict=True))
-            full[(slice(None), slice(None)) + window] += patches[:, :, k]
-        out[batch] = full[crop]
-    if a.bias is not None:
-        out += a.bias.reshape((c_out,) + (1,) * len(kernel))
+
+    def work(images) -> None:
+        full = np.empty((c_out,) + full_size, dtype=a.dtype)
+        patches = np.empty((groups, og * len(offsets), length), dtype=a.dtype)
+        for n in images:
+            xg = x[n].reshape(groups, cg, length).astype(a.dtype, copy=False)  # (G, C_in/G, L_in)
+            np.matmul(w, xg, out=patches)
+            spread = patches.reshape((c_out, len(offsets)) + in_size)  # (C_out, K, *S_in)
+            full[...] = 0
+            for k, window in enumerate(scatter):
+                full[window] += spread[:, k]
+            out[n] = full[crop]
+            if a.bias is not None:
+                out[n] += a.bias.reshape((c_out,) + (1,) * len(kernel))
+
+    run_tiles(work, range(n_batch))
     return out
 
 
@@ -185,7 +192,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> np.ndarray:
-    """As ``torch.nn.functional.conv_transpose3d``: input ``(N, C_in, D, H, W)``, weight ``(C_in, C_out/g, kD, kH, kW)``."""
+    """As ``torch.nn.functional.conv_transpose3d``.
+
+    Input ``(N, C_in, D, H, W)``, weight ``(C_in, C_out/g, kD, kH, kW)``.
+    """
     return _transpose("conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups,
                       dilation, rank=3)
 
