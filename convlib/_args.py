@@ -60,7 +60,12 @@ def numeric_array(fn: str, name: str, value) -> np.ndarray:
     return array
 
 
-_SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def axis_names(n: int) -> tuple[str, ...]:
+    """torch's letters for ``n`` spatial axes (``L``; ``H, W``; ``D, H, W``), for messages."""
+    return _AXES.get(n, tuple(f"axis {a}" for a in range(n)))
 
 
 def spatial_rank(fn: str, weight: np.ndarray) -> int:
@@ -72,13 +77,23 @@ def spatial_rank(fn: str, weight: np.ndarray) -> int:
     return weight.ndim - 2
 
 
+def weight_rank(fn: str, weight: np.ndarray, rank: int | None, channels: str) -> int:
+    """Spatial rank of ``weight``, checked against ``rank`` where the function fixes it (conv2d: 2)."""
+    n = spatial_rank(fn, weight)
+    if rank is not None and n != rank:
+        kernel = ", ".join("k" + a for a in axis_names(rank))
+        raise ValueError(f"{fn}: weight must be {rank + 2}-D ({channels}, {kernel}), "
+                         f"got {weight.ndim}-D weight of shape {weight.shape}")
+    return n
+
+
 def batched(fn: str, input: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
     """``input`` with a batch axis, and whether it had one (torch accepts both)."""
     if input.ndim == n + 2:
         return input, True
     if input.ndim == n + 1:
         return input[None], False
-    letters = _SPATIAL_NAMES.get(n, "*spatial")
+    letters = ", ".join(axis_names(n))
     raise ValueError(
         f"{fn}: input must be {n + 1}-D (C_in, {letters}) or {n + 2}-D (N, C_in, {letters}), "
         f"got {input.ndim}-D input of shape {input.shape}"

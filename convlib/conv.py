@@ -64,18 +64,10 @@ class ConvArgs(NamedTuple):
     dtype: np.dtype
 
 
-_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
 def parse_conv_args(fn, input, weight, bias, stride, padding, dilation, groups, rank=None) -> ConvArgs:
     """Check a convolution's arguments in torch's order of concerns and put them in canonical form."""
     weight = _args.numeric_array(fn, "weight", weight)
-    n = _args.spatial_rank(fn, weight)
-    if rank is not None and n != rank:
-        raise ValueError(
-            f"{fn}: weight must be {rank + 2}-D (C_out, C_in / groups, {', '.join('k' + a for a in _AXES[rank])}),"
-            f" got {weight.ndim}-D weight of shape {weight.shape}"
-        )
+    n = _args.weight_rank(fn, weight, rank, "C_out, C_in / groups")
     x, was_batched = _args.batched(fn, _args.numeric_array(fn, "input", input), n)
     groups = _args.positive_int(fn, "groups", groups)
     c_in, c_out, kernel = x.shape[1], weight.shape[0], weight.shape[2:]
@@ -94,7 +86,7 @@ def parse_conv_args(fn, input, weight, bias, stride, padding, dilation, groups, 
     stride = _args.ntuple(fn, "stride", stride, n, minimum=1)
     dilation = _args.ntuple(fn, "dilation", dilation, n, minimum=1)
     pads = _args.padding_pairs(fn, padding, kernel, stride, dilation)
-    axes = _AXES.get(n, tuple(f"axis {a}" for a in range(n)))
+    axes = _args.axis_names(n)
     out_size = tuple(
         output_size(fn, i, k, s, p, d, axis=a)
         for i, k, s, p, d, a in zip(x.shape[2:], kernel, stride, pads, dilation, axes, strict=True)
@@ -155,8 +147,8 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
         return (r - 1) * flat_strides[0] + tail if flat else r * int(np.prod(rest))
 
     row_bytes = c_in * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
-    fits = max(1, TILE_BYTES // row_bytes)  # rows whose columns fit in the cache
-    bands = min(rows, max(-(-rows // fits), -(-2 * cores() // n_batch)))  # and >= 2 tiles per core
+    fits = max(1, TILE_BYTES // max(1, row_bytes))  # rows whose columns fit in the cache
+    bands = min(rows, max(-(-rows // fits), -(-2 * cores() // max(1, n_batch))))  # and >= 2 tiles per core
     band = -(-rows // bands)  # the same height for every band
     tasks = [(n, r0, min(rows, r0 + band)) for n in range(n_batch) for r0 in range(0, rows, band)]
 

@@ -108,28 +108,11 @@ def _channels(fn: str, in_channels, out_channels, groups) -> tuple[int, int, int
 
 
 def conv_mult_adds(in_channels, out_channels, kernel_size, output_size, groups=1) -> int:
-    """Multiply-adds of a convolution (ordinary, grouped, depthwise, dilated, 1D/2D/3D).
-
-    ``k_1 * ... * k_n * (C_in / g) * C_out * o_1 * ... * o_n``
+    """Multiply-adds of a convolution: ordinary, grouped, depthwise, dilated, 1D, 2D or 3D.
 
     Each of the ``C_out * o_1 * ... * o_n`` output elements is one window of the input
-    times one kernel (section 2): ``k_1 * ... * k_n`` taps on each of the ``C_in / g``
-    input channels of its group. With ``g = 1`` and two spatial axes this is the
-    lecture's ``K1*K2*C_I*W*H*C_O`` (section 3, "Depthwise separable convolution").
-
-    One formula covers every kind the lecture names:
-
-    - **grouped** (section 5, "Shuffle convolution"): each output channel reads
-      ``C_in / g`` channels, so the cost is ``1/g`` of the ordinary one;
-    - **depthwise**: ``g = C_in`` (see :func:`depthwise_mult_adds`);
-    - **dilated** (section 4): dilation spreads the taps but does not add any, so the
-      count is the same; only the output size changes
-      (:func:`convlib.shapes.conv_output_size` with ``dilation``);
-    - **1D and 3D** (sections 2 and 6): one, or three, entries in ``kernel_size`` and
-      ``output_size``.
-
-    Zero padding is counted like any other input: the multiplications by padded
-    zeros are done (and counted) by every framework.
+    times one kernel (section 2, "2D convolution"): ``k_1 * ... * k_n`` taps on each of
+    the ``C_in / g`` input channels of its group.
 
     Parameters
     ----------
@@ -138,13 +121,38 @@ def conv_mult_adds(in_channels, out_channels, kernel_size, output_size, groups=1
     kernel_size : int or tuple of int
         ``(k_1, ..., k_n)``.
     output_size : int or tuple of int
-        ``(o_1, ..., o_n)``, e.g. ``(H_out, W_out)``; the spatial size only, for one image.
+        ``(o_1, ..., o_n)``, e.g. ``(H_out, W_out)``: the spatial size of one image's
+        output (:func:`convlib.shapes.conv_output_size`).
     groups : int, default 1
         ``g``.
 
     Returns
     -------
     int
+
+    Shapes
+    ------
+    weight ``(C_out, C_in / g, k_1, ..., k_n)``, output ``(C_out, o_1, ..., o_n)``::
+
+        mult-adds = k_1 * ... * k_n * (C_in / g) * C_out * o_1 * ... * o_n
+
+    With ``g = 1`` and two spatial axes this is the lecture's ``K1*K2*C_I*W*H*C_O``
+    (section 3, "Depthwise separable convolution").
+
+    Notes
+    -----
+    One formula covers every kind the lecture names:
+
+    - **grouped** (section 5, "Shuffle convolution"): each output channel reads
+      ``C_in / g`` channels, so the cost is ``1/g`` of the ordinary one;
+    - **depthwise**: ``g = C_in`` (:func:`depthwise_mult_adds`);
+    - **dilated** (section 4): dilation spreads the taps but adds none, so the formula
+      is unchanged; only the output size changes (``conv_output_size`` with ``dilation``);
+    - **1D and 3D** (sections 2 and 6): one, or three, entries in ``kernel_size`` and
+      ``output_size``.
+
+    Zero padding is counted like any other input: frameworks multiply the padded
+    zeros too.
 
     Examples
     --------
@@ -160,13 +168,17 @@ def conv_mult_adds(in_channels, out_channels, kernel_size, output_size, groups=1
 
 
 def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=False) -> int:
-    """Parameters of a convolution or a transposed convolution.
+    """Parameters of a convolution or a transposed convolution, any rank.
 
-    ``k_1 * ... * k_n * (C_in / g) * C_out`` weights, plus ``C_out`` if ``bias``.
+    Shapes
+    ------
+    weight ``(C_out, C_in / g, k_1, ..., k_n)`` (a transposed convolution's is
+    ``(C_in, C_out / g, k_1, ..., k_n)``, as many elements), bias ``(C_out,)``::
 
-    A convolution's weight has shape ``(C_out, C_in / g, *k)``; a transposed
-    convolution's has ``(C_in, C_out / g, *k)``, the same number of elements. Dilation
-    does not change it (section 4: a larger receptive field for the same parameters).
+        params = k_1 * ... * k_n * (C_in / g) * C_out  (+ C_out with bias)
+
+    Dilation does not change it (section 4: a larger receptive field for the same
+    parameters). Arguments as in :func:`conv_mult_adds`; ``bias`` is True or False.
 
     Examples
     --------
@@ -184,14 +196,18 @@ def conv_params(in_channels, out_channels, kernel_size, groups=1, bias=False) ->
 
 
 def depthwise_mult_adds(channels, kernel_size, output_size, multiplier=1) -> int:
-    """Multiply-adds of a depthwise convolution: one kernel per input channel.
+    """Multiply-adds of a depthwise convolution: each channel convolved with its own kernels.
 
-    ``k_1 * ... * k_n * C * m * o_1 * ... * o_n``
+    :func:`conv_mult_adds` with ``groups = C`` and ``C_out = C * m``. Section 3,
+    "Depthwise separable convolution".
 
-    Each of the ``C`` input channels is convolved with its own ``m`` kernels
-    (``groups = C``, ``C_out = C * m``); with ``m = 1`` and 2D this is the lecture's
-    ``K1*K2*C_I*W*H``. It is :func:`conv_mult_adds` with ``groups = channels``.
-    Section 3, "Depthwise separable convolution".
+    Shapes
+    ------
+    weight ``(C * m, 1, k_1, ..., k_n)``, output ``(C * m, o_1, ..., o_n)``::
+
+        mult-adds = k_1 * ... * k_n * C * m * o_1 * ... * o_n
+
+    With ``m = 1`` in 2D, the lecture's ``K1*K2*C_I*W*H``.
 
     Examples
     --------
@@ -206,11 +222,18 @@ def depthwise_mult_adds(channels, kernel_size, output_size, multiplier=1) -> int
 
 
 def pointwise_mult_adds(in_channels, out_channels, output_size) -> int:
-    """Multiply-adds of a pointwise (1x1) convolution: ``C_in * C_out * o_1 * ... * o_n``.
+    """Multiply-adds of a pointwise (1x1) convolution, a fully connected layer across channels.
 
-    The lecture's ``C_I*W*H*C_O``: a fully connected layer across channels, applied
-    at every position. :func:`conv_mult_adds` with a kernel of ones.
-    Section 3, "Depthwise separable convolution".
+    :func:`conv_mult_adds` with a kernel of ones. Section 3, "Depthwise separable
+    convolution".
+
+    Shapes
+    ------
+    weight ``(C_out, C_in, 1, ..., 1)``, output ``(C_out, o_1, ..., o_n)``::
+
+        mult-adds = C_in * C_out * o_1 * ... * o_n
+
+    The lecture's ``C_I*W*H*C_O``.
 
     Examples
     --------
@@ -227,10 +250,17 @@ def pointwise_mult_adds(in_channels, out_channels, output_size) -> int:
 def depthwise_separable_mult_adds(in_channels, out_channels, kernel_size, output_size) -> int:
     """Multiply-adds of a depthwise separable convolution: depthwise, then pointwise.
 
-    ``k_1 * ... * k_n * C_in * o_1 * ... * o_n + C_in * C_out * o_1 * ... * o_n``
+    Section 3, "Depthwise separable convolution"; divided by the ordinary convolution's
+    count this is :func:`depthwise_separable_ratio`.
 
-    The lecture's ``K1*K2*C_I*W*H + C_I*W*H*C_O`` (section 3). Divided by the ordinary
-    convolution's ``K1*K2*C_I*W*H*C_O`` this is :func:`depthwise_separable_ratio`.
+    Shapes
+    ------
+    depthwise weight ``(C_in, 1, k_1, ..., k_n)``, pointwise weight ``(C_out, C_in, 1, ..., 1)``,
+    output ``(C_out, o_1, ..., o_n)``::
+
+        mult-adds = k_1 * ... * k_n * C_in * o_1 * ... * o_n  +  C_in * C_out * o_1 * ... * o_n
+
+    The lecture's ``K1*K2*C_I*W*H + C_I*W*H*C_O``.
 
     Examples
     --------
@@ -248,9 +278,15 @@ def depthwise_separable_mult_adds(in_channels, out_channels, kernel_size, output
 
 
 def depthwise_separable_params(in_channels, out_channels, kernel_size) -> int:
-    """Weights of a depthwise separable convolution: ``k_1 * ... * k_n * C_in + C_in * C_out``.
+    """Weights of a depthwise separable convolution (no biases).
 
-    Section 3, "Depthwise separable convolution" (MobileNet's Table 3 counts a layer so).
+    Section 3, "Depthwise separable convolution"; MobileNet's Table 3 counts a layer so.
+
+    Shapes
+    ------
+    weights ``(C_in, 1, k_1, ..., k_n)`` and ``(C_out, C_in, 1, ..., 1)``::
+
+        params = k_1 * ... * k_n * C_in + C_in * C_out
 
     Examples
     --------
@@ -266,12 +302,19 @@ def depthwise_separable_params(in_channels, out_channels, kernel_size) -> int:
 
 
 def depthwise_separable_ratio(out_channels, kernel_size) -> float:
-    """Cost of depthwise separable over ordinary convolution: ``1 / C_out + 1 / (k_1 * ... * k_n)``.
+    """How much a depthwise separable convolution costs, as a fraction of the ordinary one.
 
-    ``(K1*K2*C_I*W*H + C_I*W*H*C_O) / (K1*K2*C_I*W*H*C_O) = 1/C_O + 1/(K1*K2)``: the input
-    size and ``C_in`` cancel. With 3x3 kernels and hundreds of output channels the
-    separable layer costs 8 to 9 times less (section 3, "Depthwise separable
-    convolution"; MobileNet's section 3.1).
+    The input size and ``C_in`` cancel, so only ``C_out`` and the kernel matter. With
+    3x3 kernels and hundreds of output channels the separable layer costs 8 to 9 times
+    less (section 3, "Depthwise separable convolution"; MobileNet's section 3.1).
+
+    Shapes
+    ------
+    ::
+
+        (K1*K2*C_I*W*H + C_I*W*H*C_O) / (K1*K2*C_I*W*H*C_O)  =  1 / C_O + 1 / (K1*K2)
+
+    in ``n`` dimensions ``1 / C_out + 1 / (k_1 * ... * k_n)``.
 
     Examples
     --------
@@ -285,22 +328,27 @@ def depthwise_separable_ratio(out_channels, kernel_size) -> float:
 
 
 def conv_transpose_mult_adds(in_channels, out_channels, kernel_size, input_size, groups=1) -> int:
-    """Multiply-adds of a transposed convolution.
-
-    ``k_1 * ... * k_n * C_in * (C_out / g) * i_1 * ... * i_n``
+    """Multiply-adds of a transposed convolution, any rank.
 
     Counted in the scatter form (section 7, "Transposed convolution"): every input
     element is multiplied by a kernel of ``k_1 * ... * k_n`` taps for each of the
     ``C_out / g`` output channels of its group, and added into the output. It is the
     count of the ordinary convolution it transposes (input and output swapped), so it
-    depends on the *input* size, not the output size; stride, padding and
-    ``output_padding`` change where the products land, not how many there are.
-    Products that land in the cropped border (``padding``) are counted too, as torch
-    computes them.
+    depends on the *input* size: stride, padding, dilation and ``output_padding`` change
+    where the products land, not how many there are. Products landing in the border
+    that ``padding`` crops are counted too, as torch computes them.
 
-    The zero-insertion form (insert ``s - 1`` zeros, pad, convolve) computes the same
-    output with more multiplications, most of them by inserted zeros; the count
-    here is of the useful ones.
+    The zero-insertion form (insert ``s - 1`` zeros, pad, convolve with the flipped
+    kernel) computes the same output with more multiplications, most of them by the
+    inserted zeros; this is the count of the useful ones.
+
+    Shapes
+    ------
+    input ``(C_in, i_1, ..., i_n)``, weight ``(C_in, C_out / g, k_1, ..., k_n)``::
+
+        mult-adds = k_1 * ... * k_n * C_in * (C_out / g) * i_1 * ... * i_n
+
+    Arguments as in :func:`conv_mult_adds`, with ``input_size`` for ``output_size``.
 
     Examples
     --------
@@ -314,10 +362,16 @@ def conv_transpose_mult_adds(in_channels, out_channels, kernel_size, input_size,
 
 
 def linear_mult_adds(in_features, out_features) -> int:
-    """Multiply-adds of a fully connected layer for one input vector: ``in_features * out_features``.
+    """Multiply-adds of a fully connected layer for one input vector.
 
     Each output is a dot product of length ``in_features``. A 1x1 convolution is this
     layer applied at every position (:func:`pointwise_mult_adds`).
+
+    Shapes
+    ------
+    input ``(in_features,)``, weight ``(out_features, in_features)``::
+
+        mult-adds = in_features * out_features
 
     Examples
     --------
@@ -329,7 +383,13 @@ def linear_mult_adds(in_features, out_features) -> int:
 
 
 def linear_params(in_features, out_features, bias=True) -> int:
-    """Parameters of a fully connected layer: ``in_features * out_features`` (``+ out_features`` with bias).
+    """Parameters of a fully connected layer (bias by default, as ``torch.nn.Linear``).
+
+    Shapes
+    ------
+    weight ``(out_features, in_features)``, bias ``(out_features,)``::
+
+        params = in_features * out_features  (+ out_features with bias)
 
     Examples
     --------
@@ -337,9 +397,11 @@ def linear_params(in_features, out_features, bias=True) -> int:
     1025000
     """
     fn = "linear_params"
+    in_features = positive_int(fn, "in_features", in_features)
+    out_features = positive_int(fn, "out_features", out_features)
     if not isinstance(bias, bool):
         raise ValueError(f"{fn}: bias must be True or False, got {bias!r}")
-    return linear_mult_adds(in_features, out_features) + (out_features if bias else 0)
+    return in_features * out_features + (out_features if bias else 0)
 
 
 # ----------------------------------------------------------------------------- measured counts

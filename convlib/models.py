@@ -104,7 +104,10 @@ class DepthwiseSeparable(nn.Sequential):
     ``pointwise``: 1x1, mixes the channels, ``C_in -> C_out``. Both are followed by batch
     norm and ReLU. Section 3, "Depthwise separable convolution".
 
-    Shapes: ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``, ``H_out = floor((H - 1) / s) + 1``.
+    Shapes
+    ------
+    ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)`` with
+    ``H_out = conv_output_size(H, 3, s, padding=1) = floor((H - 1) / s) + 1``, the same for ``W``.
     """
 
     def __init__(self, in_channels, out_channels, stride=1):
@@ -165,14 +168,16 @@ class MobileNetV1(nn.Module):
     rounded to the nearest int; the classifier reads ``round(1024 * alpha)`` features.
     The paper's resolution multiplier is simply the input size: the network is fully
     convolutional up to a global average pool (the paper's 7x7 average pool at 224),
-    so any resolution of at least 1x1 works.
+    so any resolution works (the paper's Table 7 goes down to 128).
 
     Two counting conventions of the paper, found by counting: its parameter counts leave
     out batch norm (Table 9's 1.32M for 0.50 MobileNet-160 is 1,320,648 without it,
     1.33M with), and its rows for other resolutions (Tables 7 and 9) are the 224 count
     times ``rho^2``, which scales the FC layer too (290M printed for 160, 290.7M counted).
 
-    Shapes: ``(N, 3, H, W) -> (N, num_classes)``; the feature map before pooling is
+    Shapes
+    ------
+    ``(N, 3, H, W) -> (N, num_classes)``; the feature map before pooling is
     ``(N, 1024 * alpha, ceil(H / 32), ceil(W / 32))``.
     """
 
@@ -240,7 +245,9 @@ class ShuffleUnit(nn.Module):
     ``compress`` an ordinary 1x1 convolution (and drops the then useless shuffle), as
     the paper does for the first unit, whose input has only 24 channels.
 
-    Shapes: ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``, halved at stride 2.
+    Shapes
+    ------
+    ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``, halved at stride 2.
     """
 
     def __init__(self, in_channels, out_channels, groups, stride=1, group_first=True):
@@ -292,7 +299,10 @@ class ShuffleNetV1(nn.Module):
     halves up. For ``g = 3`` and for ``scale = 1`` nothing is rounded: the widths are the
     paper's exactly. ``model.widths`` holds ``(stem, stage 2, stage 3, stage 4)``.
 
-    Shapes: ``(N, 3, H, W) -> (N, num_classes)``, with ``H, W`` multiples of 32 (224 in the paper).
+    Shapes
+    ------
+    ``(N, 3, H, W) -> (N, num_classes)`` for any ``H, W`` (224 in the paper); the last
+    stage's map is ``ceil(H / 32) x ceil(W / 32)``.
     """
 
     input_size = (1, 3, 224, 224)
@@ -345,7 +355,9 @@ class VGG16(nn.Module):
     Counted at 224x224: 15,470 million multiply-adds (15,347 of them in the
     convolutions) and 138,357,544 parameters (Table 2 of the paper: 138 million).
 
-    Shapes: ``(N, 3, 224, 224) -> (N, num_classes)``; the classifier needs the 7x7x512 map.
+    Shapes
+    ------
+    ``(N, 3, 224, 224) -> (N, num_classes)``; the classifier needs the 7x7x512 map.
     """
 
     input_size = (1, 3, 224, 224)
@@ -387,7 +399,9 @@ class Inception(nn.Module):
     (``ch5x5red``) then 5x5 (``ch5x5``); 3x3 max pool then 1x1 (``pool_proj``). Every
     convolution has a bias and a ReLU. The argument order is that of the paper's Table 1.
 
-    Shapes: ``(N, in_channels, H, W) -> (N, ch1x1 + ch3x3 + ch5x5 + pool_proj, H, W)``.
+    Shapes
+    ------
+    ``(N, in_channels, H, W) -> (N, ch1x1 + ch3x3 + ch5x5 + pool_proj, H, W)``.
     """
 
     def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
@@ -424,7 +438,9 @@ class GoogLeNet(nn.Module):
     Its Params column is in units of 1024 (conv2: 114,688 = 112K) and sums to 6,797.7K,
     the "6.8 million" that MobileNet's Table 8 quotes: see :func:`convlib.tables.mobilenet_table`.
 
-    Shapes: ``(N, 3, H, W) -> (N, num_classes)``; 224x224 in the paper.
+    Shapes
+    ------
+    ``(N, 3, H, W) -> (N, num_classes)``; 224x224 in the paper.
     """
 
     input_size = (1, 3, 224, 224)
@@ -495,7 +511,9 @@ class AlexNet(nn.Module):
     Counted: 724.4 million multiply-adds (ShuffleNet's Table 6: 720) and 60,965,224
     parameters ("60 million", section 1; 61.0 million counted).
 
-    Shapes: ``(N, 3, 227, 227) -> (N, num_classes)``; the classifier needs the 6x6x256 map.
+    Shapes
+    ------
+    ``(N, 3, 227, 227) -> (N, num_classes)``; the classifier needs the 6x6x256 map.
     """
 
     input_size = (1, 3, 227, 227)
@@ -541,7 +559,9 @@ class Fire(nn.Module):
     side by side, 1x1 (``expand1x1``) and 3x3 with padding 1 (``expand3x3``), concatenated.
     Every convolution has a bias and a ReLU.
 
-    Shapes: ``(N, in_channels, H, W) -> (N, expand1x1 + expand3x3, H, W)``.
+    Shapes
+    ------
+    ``(N, in_channels, H, W) -> (N, expand1x1 + expand3x3, H, W)``.
     """
 
     def __init__(self, in_channels, squeeze_channels, expand1x1, expand3x3):
@@ -572,7 +592,9 @@ class SqueezeNet(nn.Module):
     Counted: 832.6 million multiply-adds (ShuffleNet's Table 6: 833) and 1,248,424
     parameters, exactly Table 1's total before pruning.
 
-    Shapes: ``(N, 3, H, W) -> (N, num_classes)``; 227x227 in the paper.
+    Shapes
+    ------
+    ``(N, 3, H, W) -> (N, num_classes)``; 227x227 in the paper.
     """
 
     input_size = (1, 3, 227, 227)

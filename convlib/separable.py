@@ -18,10 +18,11 @@ __all__ = ["depthwise_conv", "depthwise_separable_conv", "pointwise_conv"]
 
 
 def _check_depthwise_weight(fn: str, weight) -> np.ndarray:
-    weight = _args.numeric_array(fn, "depthwise weight" if "separable" in fn else "weight", weight)
+    weight = _args.numeric_array(fn, "depthwise_weight" if "separable" in fn else "weight", weight)
     _args.spatial_rank(fn, weight)
     if weight.shape[1] != 1:
-        raise ValueError(f"{fn}: depthwise weight must have shape (C_in * multiplier, 1, *k), "
+        name = "depthwise_weight" if "separable" in fn else "weight"
+        raise ValueError(f"{fn}: {name} must have shape (C_in * multiplier, 1, *k), "
                          f"got {weight.shape}")
     return weight
 
@@ -76,10 +77,15 @@ def depthwise_separable_conv(input, depthwise_weight, pointwise_weight, depthwis
     """
     fn = "depthwise_separable_conv"
     depthwise_weight = _check_depthwise_weight(fn, depthwise_weight)
-    pointwise_weight = _args.numeric_array(fn, "pointwise weight", pointwise_weight)
+    pointwise_weight = _args.numeric_array(fn, "pointwise_weight", pointwise_weight)
+    ones = ", ".join(["1"] * (depthwise_weight.ndim - 2))
     if pointwise_weight.ndim != depthwise_weight.ndim or any(k != 1 for k in pointwise_weight.shape[2:]):
-        raise ValueError(f"{fn}: pointwise weight must have shape (C_out, C_in * m, "
-                         f"{', '.join(['1'] * (depthwise_weight.ndim - 2))}), got {pointwise_weight.shape}")
+        raise ValueError(f"{fn}: pointwise_weight must have shape (C_out, C_in * m, {ones}), "
+                         f"got {pointwise_weight.shape}")
+    if pointwise_weight.shape[1] != depthwise_weight.shape[0]:
+        raise ValueError(f"{fn}: pointwise_weight expects {pointwise_weight.shape[1]} input channels "
+                         f"(pointwise_weight.shape[1]) but the depthwise step gives {depthwise_weight.shape[0]} "
+                         f"(depthwise_weight.shape[0])")
     x = _args.numeric_array(fn, "input", input)
     depthwise = convolve(fn, x, depthwise_weight, depthwise_bias, stride, padding, dilation,
                          groups=_channels(x, depthwise_weight))

@@ -28,14 +28,20 @@ __all__ = [
 ]
 
 
+def _axis_ints(fn: str, **values: int) -> list[int]:
+    """Check the ints of one axis in the caller's name: ``i``, ``k``, ``stride``, ``dilation`` positive,
+    ``padding``, ``output_padding`` non-negative."""
+    check = {"padding": non_negative_int, "output_padding": non_negative_int}
+    return [check.get(name, positive_int)(fn, name, value) for name, value in values.items()]
+
+
 def effective_kernel_size(k: int, dilation: int = 1) -> int:
     """Span of a dilated kernel: ``d * (k - 1) + 1``.
 
     A 3-tap kernel with dilation 2 covers 5 input elements, with zeros between
     its taps (section 4, "Dilated convolution").
     """
-    k = positive_int("effective_kernel_size", "k", k)
-    dilation = positive_int("effective_kernel_size", "dilation", dilation)
+    k, dilation = _axis_ints("effective_kernel_size", k=k, dilation=dilation)
     return dilation * (k - 1) + 1
 
 
@@ -59,11 +65,7 @@ def conv_output_size(i: int, k: int, stride: int = 1, padding: int = 0, dilation
     3
     """
     fn = "conv_output_size"
-    i = positive_int(fn, "i", i)
-    k = positive_int(fn, "k", k)
-    stride = positive_int(fn, "stride", stride)
-    padding = non_negative_int(fn, "padding", padding)
-    dilation = positive_int(fn, "dilation", dilation)
+    i, k, stride, padding, dilation = _axis_ints(fn, i=i, k=k, stride=stride, padding=padding, dilation=dilation)
     return output_size(fn, i, k, stride, (padding, padding), dilation)
 
 
@@ -92,7 +94,9 @@ def conv_remainder(i: int, k: int, stride: int = 1, padding: int = 0, dilation: 
     size; the transposed convolution chooses among them with
     ``output_padding = a`` (Dumoulin & Visin, relationship 14).
     """
-    conv_output_size(i, k, stride, padding, dilation)  # validates, raises on empty output
+    fn = "conv_remainder"
+    i, k, stride, padding, dilation = _axis_ints(fn, i=i, k=k, stride=stride, padding=padding, dilation=dilation)
+    output_size(fn, i, k, stride, (padding, padding), dilation)  # raises where the output would be empty
     return (i + 2 * padding - dilation * (k - 1) - 1) % stride
 
 
@@ -118,12 +122,8 @@ def conv_transpose_output_size(
     6
     """
     fn = "conv_transpose_output_size"
-    i = positive_int(fn, "i", i)
-    k = positive_int(fn, "k", k)
-    stride = positive_int(fn, "stride", stride)
-    padding = non_negative_int(fn, "padding", padding)
-    output_padding = non_negative_int(fn, "output_padding", output_padding)
-    dilation = positive_int(fn, "dilation", dilation)
+    i, k, stride, padding, output_padding, dilation = _axis_ints(
+        fn, i=i, k=k, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     return transpose_output_size(fn, i, k, stride, padding, output_padding, dilation)
 
 
@@ -174,7 +174,8 @@ def same_padding(k: int, dilation: int = 1) -> tuple[int, int]:
 
     The total is ``d(k - 1)``; when it is odd, torch puts the extra zero after.
     """
-    total = effective_kernel_size(k, dilation) - 1
+    k, dilation = _axis_ints("same_padding", k=k, dilation=dilation)
+    total = dilation * (k - 1)
     return total // 2, total - total // 2
 
 
@@ -210,10 +211,16 @@ def zero_insertion_params(
     >>> zero_insertion_params(3, 3, stride=2, padding=1, output_padding=1)
     ZeroInsertion(z=1, p_before=1, p_after=2, s_prime=1, a=1, output_size=6)
     """
-    o = conv_transpose_output_size(i, k, stride, padding, output_padding, dilation)
-    p_prime = dilation * (k - 1) - padding
-    return ZeroInsertion(z=stride - 1, p_before=p_prime, p_after=p_prime + output_padding,
-                         s_prime=1, a=output_padding, output_size=o)
+    return zero_insertion("zero_insertion_params", *_axis_ints(
+        "zero_insertion_params", i=i, k=k, stride=stride, padding=padding, output_padding=output_padding,
+        dilation=dilation))
+
+
+def zero_insertion(fn: str, i: int, k: int, s: int, p: int, a: int, d: int, axis: str = "") -> ZeroInsertion:
+    """:func:`zero_insertion_params` for validated ints, errors named by ``fn``."""
+    o = transpose_output_size(fn, i, k, s, p, a, d, axis)
+    p_prime = d * (k - 1) - p
+    return ZeroInsertion(z=s - 1, p_before=p_prime, p_after=p_prime + a, s_prime=1, a=a, output_size=o)
 
 
 def _layer(index: int, layer) -> tuple[int, int, int]:

@@ -31,7 +31,7 @@ def channel_shuffle(input, groups: int) -> np.ndarray:
     array([0, 3, 1, 4, 2, 5])
     """
     fn = "channel_shuffle"
-    x = np.asarray(input)
+    x = _args.numeric_array(fn, "input", input)
     groups = _args.positive_int(fn, "groups", groups)
     if x.ndim < 3:
         raise ValueError(f"{fn}: input must have at least 3 dimensions (N, C, *spatial), got shape {x.shape}")

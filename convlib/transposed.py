@@ -25,7 +25,7 @@ import numpy as np
 from . import _args
 from ._parallel import run_tiles
 from .conv import convolve
-from .shapes import kernel_positions, transpose_output_size, zero_insertion_params
+from .shapes import kernel_positions, transpose_output_size, zero_insertion
 
 __all__ = [
     "conv_transpose",
@@ -37,9 +37,6 @@ __all__ = [
     "insert_zeros",
     "zero_insert_and_pad",
 ]
-
-_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
 
 class TransposeArgs(NamedTuple):
     """A transposed convolution's arguments, checked and in canonical form."""
@@ -60,12 +57,7 @@ class TransposeArgs(NamedTuple):
 def parse_transpose_args(fn, input, weight, bias, stride, padding, output_padding, groups, dilation,
                          rank=None) -> TransposeArgs:
     weight = _args.numeric_array(fn, "weight", weight)
-    n = _args.spatial_rank(fn, weight)
-    if rank is not None and n != rank:
-        raise ValueError(
-            f"{fn}: weight must be {rank + 2}-D (C_in, C_out / groups, {', '.join('k' + a for a in _AXES[rank])}),"
-            f" got {weight.ndim}-D weight of shape {weight.shape}"
-        )
+    n = _args.weight_rank(fn, weight, rank, "C_in, C_out / groups")
     x, was_batched = _args.batched(fn, _args.numeric_array(fn, "input", input), n)
     groups = _args.positive_int(fn, "groups", groups)
     c_in = x.shape[1]
@@ -84,7 +76,7 @@ def parse_transpose_args(fn, input, weight, bias, stride, padding, output_paddin
     padding = _args.ntuple(fn, "padding", padding, n, minimum=0)
     output_padding = _args.ntuple(fn, "output_padding", output_padding, n, minimum=0)
     dilation = _args.ntuple(fn, "dilation", dilation, n, minimum=1)
-    axes = _AXES.get(n, tuple(f"axis {a}" for a in range(n)))
+    axes = _args.axis_names(n)
     out_size = tuple(transpose_output_size(fn, *args) for args in zip(
         x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation, axes, strict=True))
     dtype = np.result_type(x, weight) if bias is None else np.result_type(x, weight, bias)
@@ -287,8 +279,9 @@ def zero_insert_and_pad(input, kernel_size, stride=1, padding=0, output_padding=
     output_padding = _args.ntuple(fn, "output_padding", output_padding, n, minimum=0)
     dilation = _args.ntuple(fn, "dilation", dilation, n, minimum=1)
     lead = x.ndim - n
-    params = [zero_insertion_params(*args) for args in zip(x.shape[lead:], kernel, stride, padding,
-                                                               output_padding, dilation, strict=True)]
+    axes = _args.axis_names(n)
+    params = [zero_insertion(fn, *args) for args in zip(x.shape[lead:], kernel, stride, padding, output_padding,
+                                                        dilation, axes, strict=True)]
     stretched = insert_zeros(x, tuple(p.z for p in params))
     # Pad where p' >= 0; crop where p' < 0 (padding larger than d(k - 1)).
     padded = np.pad(stretched, [(0, 0)] * lead + [(max(p.p_before, 0), max(p.p_after, 0)) for p in params])

@@ -1,0 +1,1438 @@
+"""Pure drawing functions behind the explorers of :mod:`convlib.widgets`.
+
+Drawing is two pure steps, so that a notebook, a test or a script can use
+either without a browser:
+
+1. A *scene* function (:func:`conv_scene`, :func:`dilated_scene`,
+   :func:`separable_scene`, :func:`shuffle_scene`, :func:`transposed_scene`)
+   takes arrays and parameters, runs convlib's own computation and returns a
+   :class:`Scene`: the whole output, the highlighted output element, the input
+   cells its window reads, its sum of products written out, the output-size
+   formula with the numbers substituted, and the equivalent one-line call.
+2. A *draw* function (:func:`draw_conv2d`, :func:`draw_conv1d`,
+   :func:`draw_multichannel`, :func:`draw_conv3d`, :func:`draw_dilated`,
+   :func:`draw_separable`, :func:`draw_shuffle`, :func:`draw_transposed`)
+   takes a scene and returns a :class:`matplotlib.figure.Figure`.
+
+Nothing highlighted is worked out here a second time: windows and their
+values come from :func:`convlib.conv_element`, scatter targets from
+:func:`convlib.kernel_positions`, zero insertion from
+:func:`convlib.zero_insert_and_pad`, connectivity and receptive fields from
+convlib convolutions of one-hot inputs, sizes from the convolution itself.
+A scene runs the very call it shows (``scene.call``), so an invalid
+combination raises that call's own ``ValueError``.
+
+Figures use matplotlib's object API (``Figure``, never pyplot), so no backend
+or display is needed. Pass the figure of a previous call as ``fig`` to redraw
+it in place: artists are updated (``set_data``, ``set_path``) rather than
+rebuilt, which keeps a redraw well under 50 ms, and the picture is the same
+as a fresh figure's. Cell numbers are glyph outlines gathered into one path
+per colour, because hundreds of ``Text`` artists would cost about 0.3 ms each
+per redraw.
+
+Colours, the same in every picture: :data:`WINDOW` (orange) for the input
+cells under the kernel, :data:`OUTPUT` (green) for the output element they
+produce, :data:`PADDING` (grey) for zero padding, pale and hatched
+(:data:`INSERTED`) for inserted zeros.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
+from matplotlib.textpath import TextPath, TextToPath
+from PIL import Image
+
+from . import shapes
+from .conv import conv1d, conv2d, conv3d, conv_element
+from .dilated import dilate_kernel
+from .separable import depthwise_conv, depthwise_separable_conv
+from .shuffle import channel_shuffle
+from .transposed import conv_transpose2d, conv_transpose_naive, zero_insert_and_pad
+
+__all__ = [
+    "INPUT",
+    "INSERTED",
+    "KERNEL",
+    "OUTPUT",
+    "OUTPUT_CELLS",
+    "PADDING",
+    "WINDOW",
+    "Scene",
+    "conv_scene",
+    "dilated_scene",
+    "draw_conv1d",
+    "draw_conv2d",
+    "draw_conv3d",
+    "draw_dilated",
+    "draw_multichannel",
+    "draw_separable",
+    "draw_shuffle",
+    "draw_transposed",
+    "example_array",
+    "separable_scene",
+    "shuffle_scene",
+    "to_png",
+    "transposed_scene",
+]
+
+# --------------------------------------------------------------------------- colours
+# Okabe-Ito hues, told apart with the common colour-vision deficiencies.
+
+WINDOW = "#E69F00"  # input cells under the kernel
+WINDOW_EDGE = "#9A5B00"  # outline around the window's span
+WINDOW_PADDING = "#F6D58E"  # window cells that lie in the zero padding
+KERNEL = "#FBE6BD"  # kernel taps: a pale window colour, as they multiply the window
+INPUT = "#D6E4F2"  # ordinary input cells
+OUTPUT = "#009E73"  # the output element being computed
+OUTPUT_EDGE = "#005A40"
+OUTPUT_CELLS = "#CBEBDF"  # the other output elements
+PADDING = "#C4C4C4"  # zero padding
+INSERTED = "#F7F7F7"  # zeros inserted between input elements (also hatched)
+DIM = "#EEEEEE"  # cells that take no part in the highlighted element
+GROUP_COLORS = ("#0072B2", "#D55E00", "#CC79A7", "#56B4E9", "#009E73", "#E69F00")
+
+_HATCH = "#A8A8A8"
+_TONES = {"dark": "#222222", "light": "#FFFFFF", "faint": "#8A8A8A"}  # label colours
+_ARROW = " \u2192 "
+_FIGURE_WIDTH = 8.0  # inches: 800 px at the README's 100 dpi
+_DPI = 90  # a fresh figure's dots per inch (the explorers' on-screen size)
+_MAX_CELL = 0.34  # inches: a small grid stays small instead of filling its panel
+_MIN_LABEL_CELL = 0.11  # inches: in a smaller cell a number would be unreadable, so none is drawn
+_FOOTER_LINE = 0.175  # inches per footer line
+_TITLE = 0.27  # inches above each row of panels, for the titles
+
+
+# --------------------------------------------------------------------------- example data
+
+
+_EXAMPLE_SIDE = 16  # the largest size of any axis an explorer offers
+
+
+@functools.cache
+def _example_master(rank: int, low: int, high: int, seed: int) -> np.ndarray:
+    values = np.random.default_rng(seed).integers(low, high + 1, size=(_EXAMPLE_SIDE,) * rank, dtype=np.int8)
+    return values.astype(np.float64)
+
+
+def example_array(shape, low: int = 0, high: int = 4, seed: int = 0) -> np.ndarray:
+    """Small integers for the explorers, stable when the array grows.
+
+    Each element depends only on its index, ``low``, ``high`` and ``seed``:
+    enlarging the input keeps the numbers already on screen, so a learner
+    who changes a size sees the same data, extended.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        1 to 5 axes of 1 to 16 elements.
+    low, high : int
+        Inclusive range of the values.
+    seed : int
+        Seed of the random generator.
+
+    Returns
+    -------
+    ndarray of float64, shape ``shape``
+    """
+    shape = tuple(int(n) for n in shape)
+    if not 1 <= len(shape) <= 5 or not all(1 <= n <= _EXAMPLE_SIDE for n in shape):
+        raise ValueError(f"example_array: shape must have 1 to 5 axes of 1 to {_EXAMPLE_SIDE} elements, "
+                         f"got {shape}")
+    return _example_master(len(shape), low, high, seed)[tuple(slice(0, n) for n in shape)].copy()
+
+
+# --------------------------------------------------------------------------- scenes
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What an explorer shows for one choice of arrays and parameters.
+
+    Attributes
+    ----------
+    kind : str
+        ``"conv"``, ``"dilated"``, ``"separable"``, ``"shuffle"`` or ``"transposed"``.
+    output : ndarray
+        The whole output ``(C_out, *spatial_out)``; for ``"shuffle"`` the
+        connectivity ``(C_in, C_out)``: which outputs see which inputs.
+    position : int
+        Flat (C-order) index into ``output`` of the highlighted element.
+    out_index : tuple of int
+        The same element as an index ``(c_out, *spatial_out)``.
+    value : float
+        Its value.
+    highlighted : dict of str to tuple
+        Named sets of highlighted cells, each a tuple of index tuples:
+        ``"window"``, the input cells ``(c, *spatial)`` under the kernel
+        (an index below 0 or past the end lies in the padding);
+        ``"output"``, the output element; and the sets each scene function
+        lists.
+    sum_text : str
+        The element's sum of products, written out (may span lines).
+    formula : str
+        The output-size formula with the current numbers substituted.
+    call : str
+        The equivalent one-line ``convlib`` call, on arrays named ``x``, ``w``, ...
+    torch_call : str
+        The same in ``torch.nn.functional``.
+    arrays : dict
+        What the draw function needs besides the above.
+    """
+
+    kind: str
+    output: np.ndarray
+    position: int
+    out_index: tuple[int, ...]
+    value: float
+    highlighted: dict[str, tuple]
+    sum_text: str
+    formula: str
+    call: str
+    torch_call: str
+    arrays: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_size(self) -> tuple[int, ...]:
+        """Spatial size of the output (``"shuffle"``: ``(C_out,)``)."""
+        return tuple(self.output.shape[1:])
+
+
+def _fmt(value) -> str:
+    """A number as the pictures write it: no ``.0`` on integers, a true minus sign."""
+    value = float(value)
+    text = str(int(value)) if value.is_integer() else f"{value:.3g}"
+    return text.replace("-", "\u2212")
+
+
+def _factor(value) -> str:
+    text = _fmt(value)
+    return f"({text})" if text.startswith("\u2212") else text
+
+
+def _index(values) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
+def _products(window: np.ndarray, kernel: np.ndarray) -> list[str]:
+    return [f"{_factor(a)}\u00b7{_factor(b)}" for a, b in zip(window.ravel(), kernel.ravel(), strict=True)]
+
+
+def _wrap(head: str, terms: list[str], tail: str, width: int = 112) -> str:
+    """``head``, then ``terms`` joined by `` + ``, then ``tail``, in lines of at most ``width`` characters."""
+    lines, line = [], head
+    for n, term in enumerate(terms):
+        piece = term if n == 0 else " + " + term
+        if len(line) + len(piece) > width:
+            lines.append(line)
+            line = "    " + piece
+        else:
+            line += piece
+    if len(line) + len(tail) > width:
+        lines.append(line)
+        line = "    "
+    return "\n".join([*lines, line + tail])
+
+
+def _position(fn: str, position, count: int) -> int:
+    """The flat output position, clamped to the last element.
+
+    Clamped rather than refused: an explorer's position slider may still
+    point past an output that a parameter change has just shrunk.
+    """
+    position = int(position)
+    if position < 0:
+        raise ValueError(f"{fn}: position must be non-negative, got {position}")
+    return min(position, count - 1)
+
+
+def _unravel(position: int, shape) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.unravel_index(position, shape))
+
+
+def _kwargs(**pairs) -> str:
+    """``, name=value`` for each argument that differs from its default; pairs are ``(value, default)``."""
+    return "".join(f", {name}={value!r}" for name, (value, default) in pairs.items() if value != default)
+
+
+def _conv_formula(sizes, kernel, stride, padding, dilation, outs, axis_names) -> str:
+    """``o = floor(...) + 1``, then each axis's numbers substituted (once if all axes agree)."""
+    if dilation == 1:
+        general = "o = \u230a(i + 2p \u2212 k)/s\u230b + 1"
+        template = "\u230a({i} + 2\u00b7{p} \u2212 {k})/{s}\u230b + 1 = {o}"
+    else:
+        general = "o = \u230a(i + 2p \u2212 d(k \u2212 1) \u2212 1)/s\u230b + 1"
+        template = "\u230a({i} + 2\u00b7{p} \u2212 {d}\u00b7({k} \u2212 1) \u2212 1)/{s}\u230b + 1 = {o}"
+    numbers = [template.format(i=i, k=k, o=o, p=padding, s=stride, d=dilation)
+               for i, k, o in zip(sizes, kernel, outs, strict=True)]
+    if len(set(numbers)) == 1:
+        return f"{general}  =  {numbers[0]}"
+    return f"{general}:   " + ";   ".join(f"{name} {n}" for name, n in zip(axis_names, numbers, strict=True))
+
+
+def _check_unbatched(fn: str, input: np.ndarray, weight: np.ndarray, ranks=(1, 2, 3)) -> None:
+    if weight.ndim - 2 not in ranks or input.ndim != weight.ndim - 1:
+        raise ValueError(
+            f"{fn}: input must be unbatched (C_in, *spatial) and weight (C_out, C_in, *k) with "
+            f"{' or '.join(map(str, ranks))} spatial axes, got input {input.shape} and weight {weight.shape}"
+        )
+
+
+def _window_cells(element) -> tuple[tuple[int, ...], ...]:
+    """Every input cell ``(c, *spatial)`` a :class:`convlib.conv.ConvElement` reads."""
+    return tuple((c, *cell) for c in element.channels for cell in itertools.product(*element.positions))
+
+
+def conv_scene(input, weight, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1,
+               position: int = 0) -> Scene:
+    """Scene of an ordinary convolution: 1D, 2D or 3D, with channels and groups.
+
+    Sections 1 (the convolution operation), 2 (2D, 1D and multichannel
+    convolution) and 6 (3D convolution) of the course.
+
+    Parameters
+    ----------
+    input : ndarray, shape (C_in, *spatial)
+        Unbatched input.
+    weight : ndarray, shape (C_out, C_in / groups, *k)
+    stride, padding, dilation, groups : int
+        As in :func:`convlib.conv2d`.
+    position : int
+        Flat index of the highlighted element of the ``(C_out, *spatial_out)``
+        output, clamped to the last one.
+
+    Returns
+    -------
+    Scene
+        ``highlighted["window"]`` holds the cells that
+        :func:`convlib.conv_element` puts under the kernel;
+        ``arrays["partials"]`` the element's sum per input channel read (for
+        one channel in 3D: per depth slice of the kernel).
+
+    Raises
+    ------
+    ValueError
+        The message of ``convlib.conv{1,2,3}d`` for an invalid combination,
+        e.g. ``conv2d: kernel 5 is larger than padded input 4 along H ...``.
+    """
+    input, weight = np.asarray(input), np.asarray(weight)
+    _check_unbatched("conv_scene", input, weight)
+    ndim = weight.ndim - 2
+    conv_nd = {1: conv1d, 2: conv2d, 3: conv3d}[ndim]
+    output = conv_nd(input, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    position = _position("conv_scene", position, output.size)
+    out_index = _unravel(position, output.shape)
+    element = conv_element(input, weight, out_index, stride=stride, padding=padding, dilation=dilation,
+                           groups=groups)
+    # Per-channel partial sums show the channels combining (section 2); a one-channel 3D
+    # kernel is split by depth instead (section 6: a 3D convolution is a sum of 2D ones).
+    by_depth = ndim == 3 and len(element.channels) == 1
+    windows, kernels = (element.window[0], element.kernel[0]) if by_depth else (element.window, element.kernel)
+    partials = (windows * kernels).reshape(len(windows), -1).sum(axis=1)
+
+    single = input.shape[0] == 1 and weight.shape[0] == 1
+    name = "y" + _index(out_index[1:] if single else out_index)
+    if len(windows) > 1:
+        lines = []
+        for n, partial in enumerate(partials):
+            label = (f"x depth {element.positions[0][n]}" if by_depth
+                     else f"x[{element.channels[n]}]\u2217w[{out_index[0]}, {n}]")
+            lines.append(_wrap(f"{label}: ", _products(windows[n], kernels[n]), f" = {_fmt(partial)}"))
+        lines.append(_wrap(f"{name} = ", [_factor(p) for p in partials], f" = {_fmt(element.value)}"))
+        sum_text = "\n".join(lines)
+    else:
+        sum_text = _wrap(f"{name} = ", _products(element.window, element.kernel), f" = {_fmt(element.value)}")
+
+    formula = _conv_formula(input.shape[1:], weight.shape[2:], stride, padding, dilation, output.shape[1:],
+                            ("depth", "height", "width")[-ndim:])
+    args = _kwargs(stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1), groups=(groups, 1))
+    return Scene(
+        kind="conv", output=output, position=position, out_index=out_index, value=float(element.value),
+        highlighted={"window": _window_cells(element), "output": (out_index,)},
+        sum_text=sum_text, formula=formula,
+        call=f"convlib.conv{ndim}d(x, w{args})", torch_call=f"torch.nn.functional.conv{ndim}d(x, w{args})",
+        arrays={"input": input, "weight": weight, "element": element, "partials": partials,
+                "stride": stride, "padding": padding, "dilation": dilation, "groups": groups},
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _receptive_cone(kernel_size: int, dilations: tuple[int, ...]) -> np.ndarray:
+    """Which positions of each layer of a 1D stack feed the middle element of its last layer.
+
+    Found by convolving one-hot inputs (a batch with a single 1 per position)
+    through the remaining layers with all-ones kernels: position ``j`` feeds
+    the top element exactly when its one-hot input reaches it. Rows: the
+    input, then each layer's output; columns: positions, one more than the
+    receptive field on each side.
+    """
+    length = shapes.receptive_field([(kernel_size, 1, d) for d in dilations]) + 2
+    top = length // 2
+    ones = np.ones((1, 1, kernel_size))
+    cone = np.zeros((len(dilations) + 1, length), dtype=bool)
+    cone[-1, top] = True
+    for layer in range(len(dilations)):
+        reach = np.eye(length)[:, None, :]  # (length, 1, length): one one-hot row per position
+        for d in dilations[layer:]:
+            reach = conv1d(reach, ones, padding="same", dilation=d)
+        cone[layer] = reach[:, 0, top] != 0
+    return cone
+
+
+def dilated_scene(input, weight, padding: int = 0, dilation: int = 1, layers: int = 3,
+                  position: int = 0) -> Scene:
+    """Scene of a dilated convolution, and of the receptive field of a stack of them.
+
+    Section 4 of the course (dilated convolution).
+
+    Parameters
+    ----------
+    input : ndarray, shape (C_in, H, W)
+    weight : ndarray, shape (C_out, C_in, k, k)
+    padding, dilation : int
+        Of the one layer drawn on the grid.
+    layers : int
+        Depth of the 1D stack beside it: layer ``l`` (from 0) has dilation
+        ``dilation ** l`` and a kernel of ``k`` taps.
+    position : int
+        As in :func:`conv_scene`.
+
+    Returns
+    -------
+    Scene
+        As :func:`conv_scene`, plus ``highlighted["receptive_field"]``: the
+        input positions, relative to the top element, that feed it through the
+        stack. ``arrays["cone"]`` (layers + 1, positions) of bools: the
+        positions of each layer that do; ``arrays["fields"]`` and
+        ``arrays["plain_fields"]``: the receptive field after each layer with
+        and without dilation (:func:`convlib.receptive_fields`);
+        ``arrays["dilated_kernel"]`` (:func:`convlib.dilate_kernel`).
+    """
+    layers = int(layers)
+    if layers < 1:
+        raise ValueError(f"dilated_scene: layers must be positive, got {layers}")
+    scene = conv_scene(input, weight, padding=padding, dilation=dilation, position=position)
+    weight = scene.arrays["weight"]
+    k = weight.shape[-1]
+    dilations = tuple(dilation ** n for n in range(layers))
+    cone = _receptive_cone(k, dilations)
+    top = cone.shape[1] // 2
+    fields = shapes.receptive_fields([(k, 1, d) for d in dilations])
+    plain = shapes.receptive_fields([(k, 1, 1)] * layers)
+    formula = (scene.formula + f"\nreceptive field of {layers} layer(s), dilations "
+               f"{', '.join(map(str, dilations))}: {_ARROW.join(map(str, fields))}"
+               f"   (without dilation: {_ARROW.join(map(str, plain))}), with the same {layers * k} taps")
+    return replace(
+        scene, kind="dilated", formula=formula,
+        highlighted={**scene.highlighted,
+                     "receptive_field": tuple((int(j) - top,) for j in np.flatnonzero(cone[0]))},
+        arrays={**scene.arrays, "cone": cone, "dilations": dilations, "fields": fields, "plain_fields": plain,
+                "dilated_kernel": dilate_kernel(weight, dilation)},
+    )
+
+
+def separable_scene(input, depthwise_weight, pointwise_weight, padding: int = 0, position: int = 0) -> Scene:
+    """Scene of a depthwise separable convolution: depthwise, then pointwise.
+
+    Section 3 of the course (depthwise separable convolution, MobileNet).
+
+    Parameters
+    ----------
+    input : ndarray, shape (C_in, H, W)
+    depthwise_weight : ndarray, shape (C_in, 1, kH, kW)
+    pointwise_weight : ndarray, shape (C_out, C_in, 1, 1)
+    padding : int
+        Of the depthwise step.
+    position : int
+        Flat index of the highlighted element of the ``(C_out, H_out, W_out)``
+        output, clamped to the last.
+
+    Returns
+    -------
+    Scene
+        ``highlighted["window"]``: the depthwise windows, one per input
+        channel; ``highlighted["depthwise"]``: the depthwise outputs that the
+        pointwise step mixes into the element. ``arrays["counts"]``: the
+        multiply-adds of an ordinary convolution of the same shapes and of the
+        depthwise and pointwise steps, and their ratio, from
+        :mod:`convlib.counting`.
+    """
+    from . import counting  # the closed forms; imported when first needed, as the explorers are
+
+    input = np.asarray(input)
+    depthwise_weight, pointwise_weight = np.asarray(depthwise_weight), np.asarray(pointwise_weight)
+    _check_unbatched("separable_scene", input, depthwise_weight, ranks=(2,))
+    c_in, c_out = input.shape[0], pointwise_weight.shape[0]
+    output = depthwise_separable_conv(input, depthwise_weight, pointwise_weight, padding=padding)
+    depthwise = depthwise_conv(input, depthwise_weight, padding=padding)  # (C_in, H_out, W_out)
+    position = _position("separable_scene", position, output.size)
+    out_index = _unravel(position, output.shape)
+    spatial = out_index[1:]
+    # Depthwise is groups=C_in: depthwise channel c reads input channel c alone.
+    depth_elements = [conv_element(input, depthwise_weight, (c, *spatial), padding=padding, groups=c_in)
+                      for c in range(c_in)]
+    point = conv_element(depthwise, pointwise_weight, out_index)
+    lines = [_wrap(f"d[{c}]{_index(spatial)} = ", _products(e.window, e.kernel), f" = {_fmt(e.value)}")
+             for c, e in enumerate(depth_elements)]
+    lines.append(_wrap(f"y{_index(out_index)} = ", _products(point.window, point.kernel),
+                       f" = {_fmt(point.value)}   (d \u00b7 pointwise weights)"))
+    kernel, outs = depthwise_weight.shape[2:], output.shape[1:]
+    counts = {
+        "ordinary": counting.conv_mult_adds(c_in, c_out, kernel, outs),
+        "depthwise": counting.depthwise_mult_adds(c_in, kernel, outs),
+        "pointwise": counting.pointwise_mult_adds(c_in, c_out, outs),
+        "separable": counting.depthwise_separable_mult_adds(c_in, c_out, kernel, outs),
+        "ratio": counting.depthwise_separable_ratio(c_out, kernel),
+    }
+    formula = (_conv_formula(input.shape[1:], kernel, 1, padding, 1, outs, ("height", "width"))
+               + f"\nseparable / ordinary = 1/C_O + 1/(K1\u00b7K2) = 1/{c_out} + 1/({kernel[0]}\u00b7{kernel[1]})"
+               f" = {counts['ratio']:.3f}:  {counts['separable']:,} against {counts['ordinary']:,} mult-adds")
+    args = _kwargs(padding=(padding, 0))
+    return Scene(
+        kind="separable", output=output, position=position, out_index=out_index, value=float(point.value),
+        highlighted={"window": tuple(cell for e in depth_elements for cell in _window_cells(e)),
+                     "depthwise": tuple((c, *spatial) for c in range(c_in)), "output": (out_index,)},
+        sum_text="\n".join(lines), formula=formula,
+        call=f"convlib.depthwise_separable_conv(x, wd, wp{args})",
+        torch_call=f"torch.nn.functional.conv2d(torch.nn.functional.conv2d(x, wd{args}, groups={c_in}), wp)",
+        arrays={"input": input, "depthwise_weight": depthwise_weight, "pointwise_weight": pointwise_weight,
+                "depthwise": depthwise, "depth_elements": depth_elements, "padding": padding,
+                "counts": counts},
+    )
+
+
+def _groups_of(connected: np.ndarray) -> np.ndarray:
+    """Group number of each row, numbered in order of first appearance: equal rows, same group."""
+    _, first, inverse = np.unique(connected, axis=0, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # unique patterns renumbered by where they first occur
+    return rank[inverse.ravel()]
+
+
+def _spans(channels) -> str:
+    """``0..2, 5`` for channels 0, 1, 2, 5."""
+    runs: list[list[int]] = []
+    for c in sorted(int(c) for c in channels):
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return ", ".join(f"{a}" if a == b else f"{a}..{b}" for a, b in runs)
+
+
+def shuffle_scene(channels: int, groups: int, position: int = 0) -> Scene:
+    """Scene of two grouped 1x1 layers, without and with a channel shuffle between them.
+
+    Section 5 of the course (shuffle convolution, ShuffleNet).
+
+    Connectivity is computed, not reasoned out: a batch of one-hot inputs
+    (one per input channel) goes through :func:`convlib.conv2d` with
+    all-ones grouped kernels and through :func:`convlib.channel_shuffle`; an
+    output sees an input exactly when that input's one-hot image reaches it.
+
+    Parameters
+    ----------
+    channels : int
+        Channels of every layer.
+    groups : int
+        Groups of both convolutions and of the shuffle.
+    position : int
+        The highlighted output channel, clamped to the last.
+
+    Returns
+    -------
+    Scene
+        ``output``: bool ``(C_in, C_out)``, which outputs see which inputs
+        with the shuffle. ``highlighted["seen"]`` and ``["seen_plain"]``: the
+        input channels the highlighted output sees with and without it;
+        ``["reads"]``: the channels of the middle layer it reads.
+        ``arrays``: ``first`` (x to h, also h' to y: the same grouped
+        layer), ``shuffle`` (h to h'), ``plain`` and ``shuffled`` (x to y).
+    """
+    channels, groups = int(channels), int(groups)
+    one_hot = np.eye(channels).reshape(channels, channels, 1, 1)  # (N=C, C, 1, 1): image c is 1 in channel c
+    # All-ones weights: a connection can never cancel out. Their shape is for a valid
+    # combination only; for any other, conv2d says what is wrong in the learner's terms.
+    weight = np.ones((channels, max(channels // groups, 1), 1, 1))
+    h = conv2d(one_hot, weight, groups=groups)  # (C, C, 1, 1)
+    h_shuffled = channel_shuffle(h, groups)
+    first = h[:, :, 0, 0] != 0  # (C_in, C_mid): x -> h
+    shuffle = channel_shuffle(one_hot, groups)[:, :, 0, 0] != 0  # (C, C): h -> h'
+    plain = conv2d(h, weight, groups=groups)[:, :, 0, 0] != 0  # (C_in, C_out), no shuffle
+    shuffled = conv2d(h_shuffled, weight, groups=groups)[:, :, 0, 0] != 0  # (C_in, C_out), shuffle
+    order = np.argmax(shuffle, axis=0)  # h'[j] = h[order[j]]
+    out = _position("shuffle_scene", position, channels)
+    reads = np.flatnonzero(first[:, out])  # the layer-2 element reads these channels of h' (of h, unshuffled)
+    seen, seen_plain = np.flatnonzero(shuffled[:, out]), np.flatnonzero(plain[:, out])
+    moved = ", ".join(f"h[{order[j]}]" for j in reads)
+    sum_text = (
+        f"without shuffle: y[{out}] = \u03a3 w\u00b7h[{_spans(reads)}];  h[{_spans(reads)}] read "
+        f"x[{_spans(seen_plain)}]: {len(seen_plain)} of {channels} inputs\n"
+        f"with shuffle:    y[{out}] = \u03a3 w\u00b7h'[{_spans(reads)}] = \u03a3 w\u00b7({moved});  these read "
+        f"x[{_spans(seen)}]: {len(seen)} of {channels} inputs"
+    )
+    formula = (f"channel_shuffle(h, g={groups}): reshape the {channels} channels to (g, C/g) = "
+               f"({groups}, {channels // groups}), transpose, flatten:  h' = h[{' '.join(map(str, order))}]")
+    g = groups
+    return Scene(
+        kind="shuffle", output=shuffled, position=out, out_index=(out,), value=float(len(seen)),
+        highlighted={"output": ((out,),), "seen": tuple((int(c),) for c in seen),
+                     "seen_plain": tuple((int(c),) for c in seen_plain), "reads": tuple((int(c),) for c in reads)},
+        sum_text=sum_text, formula=formula,
+        call=f"convlib.conv2d(convlib.channel_shuffle(convlib.conv2d(x, w1, groups={g}), {g}), w2, groups={g})",
+        torch_call=(f"torch.nn.functional.conv2d(torch.nn.functional.channel_shuffle("
+                    f"torch.nn.functional.conv2d(x, w1, groups={g}), {g}), w2, groups={g})"),
+        arrays={"first": first, "shuffle": shuffle, "plain": plain, "shuffled": shuffled, "order": order},
+    )
+
+
+def transposed_scene(input, weight, stride: int = 1, padding: int = 0, output_padding: int = 0,
+                     position: int = 0) -> Scene:
+    """Scene of a one-channel 2D transposed convolution, computed two ways.
+
+    Section 7 of the course. *Zero insertion*: insert ``z = s - 1`` zeros
+    between input elements, pad ``p' = k - 1 - p`` before and ``p' + a``
+    after (:func:`convlib.zero_insert_and_pad`), then convolve with the
+    flipped kernel at stride ``s' = 1``. *Scatter*: every input element adds
+    ``x * w`` into the output cells :func:`convlib.kernel_positions` gives
+    (:func:`convlib.conv_transpose_naive`).
+
+    Parameters
+    ----------
+    input : ndarray, shape (1, H, W)
+    weight : ndarray, shape (1, 1, kH, kW)
+    stride, padding, output_padding : int
+        As in :func:`convlib.conv_transpose2d`.
+    position : int
+        Flat index of the highlighted element of the ``(1, H_out, W_out)``
+        output, clamped to the last.
+
+    Returns
+    -------
+    Scene
+        ``highlighted["window"]``: cells ``(0, row, col)`` of the
+        zero-inserted, padded input under the flipped kernel;
+        ``["contributors"]``: the input elements ``(0, row, col)`` whose
+        scatter reaches the output element; ``["inserted"]``: cells
+        ``(row, col)`` of the padded input that are inserted zeros.
+        ``arrays``: ``padded``, ``flipped``, the output both ways
+        (``gathered``, ``scattered``), ``terms`` (input row, col, kernel
+        tap row, col, and the output rows and columns that input writes), and
+        the :class:`convlib.ZeroInsertion` of each axis (``insertion``).
+    """
+    input, weight = np.asarray(input), np.asarray(weight)
+    _check_unbatched("transposed_scene", input, weight, ranks=(2,))
+    if input.shape[0] != 1 or weight.shape[:2] != (1, 1):
+        raise ValueError(f"transposed_scene: draws one channel: input (1, H, W) and weight (1, 1, kH, kW), "
+                         f"got input {input.shape} and weight {weight.shape}")
+    output = conv_transpose2d(input, weight, stride=stride, padding=padding, output_padding=output_padding)
+    kernel = weight.shape[2:]
+    insertion = tuple(shapes.zero_insertion_params(i, k, stride, padding, output_padding)
+                      for i, k in zip(input.shape[1:], kernel, strict=True))
+    scattered = conv_transpose_naive(input, weight, stride=stride, padding=padding, output_padding=output_padding)
+    padded = zero_insert_and_pad(input, kernel, stride=stride, padding=padding, output_padding=output_padding)
+    # The ordinary convolution equal to the transposed one: the kernel flipped in space,
+    # in and out channels swapped, (C_in, C_out, k, k) -> (C_out, C_in, k, k).
+    flipped = np.flip(weight, axis=(2, 3)).swapaxes(0, 1)
+    gathered = conv2d(padded, flipped)
+    position = _position("transposed_scene", position, output.size)
+    out_index = _unravel(position, output.shape)
+    element = conv_element(padded, flipped, out_index)
+
+    # Where each input element lands: zero-insert and pad the numbers 1..n (0 stays a zero).
+    h, w = input.shape[1:]
+    numbers = np.arange(1, h * w + 1, dtype=np.float64).reshape(1, h, w)
+    landed = zero_insert_and_pad(numbers, kernel, stride=stride, padding=padding,
+                                 output_padding=output_padding)[0].astype(int)
+    rows, cols = np.flatnonzero(landed.any(axis=1)), np.flatnonzero(landed.any(axis=0))
+    between = np.zeros(landed.shape, dtype=bool)  # the zeros between landed elements were inserted
+    if rows.size:
+        between[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = True
+    inserted = tuple((int(r), int(c)) for r, c in zip(*np.nonzero(between & (landed == 0)), strict=True))
+
+    # Scatter: the input elements that write into the output element, and with which kernel tap.
+    row_out, col_out = out_index[1:]
+    terms = []
+    for r in range(h):
+        rows_written = shapes.kernel_positions(r, kernel[0], stride, padding)
+        for c in range(w):
+            cols_written = shapes.kernel_positions(c, kernel[1], stride, padding)
+            if row_out in rows_written and col_out in cols_written:
+                terms.append((r, c, rows_written.index(row_out), cols_written.index(col_out),
+                              rows_written, cols_written))
+    name = "y" + _index(out_index[1:])
+    symbolic = [f"x[{r}, {c}]\u00b7w[{a}, {b}]" for r, c, a, b, _, _ in terms] or ["0"]
+    numeric = [f"{_factor(input[0, r, c])}\u00b7{_factor(weight[0, 0, a, b])}" for r, c, a, b, _, _ in terms]
+    scatter_line = _wrap(f"scatter: {name} = ", symbolic,
+                         " = " + " + ".join(numeric or ["0"]) + f" = {_fmt(scattered[out_index])}")
+    nonzero = [f"{_factor(a)}\u00b7{_factor(b)}" for a, b in zip(element.window.ravel(), element.kernel.ravel(),
+                                                              strict=True) if a != 0]
+    zeros = element.window.size - len(nonzero)
+    gather_line = _wrap(f"zero insertion: {name} = ", nonzero or ["0"],
+                        (f" + {zeros} products with a zero" if zeros else "") + f" = {_fmt(element.value)}")
+    z = insertion[0]
+    numbers_text = "; ".join(
+        f"({i} \u2212 1)\u00b7{stride} \u2212 2\u00b7{padding} + {k} + {output_padding} = {o}"
+        for n, (i, k, o) in enumerate(zip(input.shape[1:], kernel, output.shape[1:], strict=True))
+        if n == 0 or insertion[0] != insertion[1])
+    formula = (f"o = (i \u2212 1)\u00b7s \u2212 2p + k + a  =  {numbers_text}\n"
+               f"z = s \u2212 1 = {z.z},  p' = k \u2212 1 \u2212 p = {z.p_before} (after: p' + a = {z.p_after}),"
+               f"  s' = {z.s_prime},  a = {z.a}\nboth views give the same output: "
+               f"max |zero insertion \u2212 scatter| = {_fmt(np.abs(gathered - scattered).max())}")
+    args = _kwargs(stride=(stride, 1), padding=(padding, 0), output_padding=(output_padding, 0))
+    return Scene(
+        kind="transposed", output=output, position=position, out_index=out_index, value=float(output[out_index]),
+        highlighted={"window": _window_cells(element), "output": (out_index,), "inserted": inserted,
+                     "contributors": tuple((0, r, c) for r, c, *_ in terms)},
+        sum_text=scatter_line + "\n" + gather_line, formula=formula,
+        call=f"convlib.conv_transpose2d(x, w{args})", torch_call=f"torch.nn.functional.conv_transpose2d(x, w{args})",
+        arrays={"input": input, "weight": weight, "padded": padded, "flipped": flipped, "landed": landed,
+                "gathered": gathered, "scattered": scattered, "element": element, "terms": terms,
+                "insertion": insertion, "stride": stride},
+    )
+
+
+# --------------------------------------------------------------------------- glyphs
+# All words and numbers are glyph outlines, gathered into one path per colour: a
+# matplotlib Text costs about 1.5 ms per redraw (it is laid out and rendered glyph by
+# glyph), a path of a thousand glyphs well under one.
+
+_FONT = FontProperties(family="DejaVu Sans", size=1)
+_TEXT_TO_PATH = TextToPath()
+_EMPTY = Path(np.zeros((1, 2)))
+_SQUARE = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])  # a unit cell, counter-clockwise
+_SQUARE_LOOP = np.vstack([_SQUARE, _SQUARE[:1]])  # the same as a closed path
+_LOOP_CODES = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], dtype=Path.code_type)
+
+
+@functools.cache
+def _digit_box():
+    return TextPath((0, 0), "0", size=1, prop=_FONT).get_extents()
+
+
+@functools.cache
+def _character(char: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Outline of one character at font size 1, and how far it advances the pen."""
+    advance, _, _ = _TEXT_TO_PATH.get_text_width_height_descent(char, _FONT, ismath=False)
+    if char.isspace():  # no outline (and TextPath fails on a lone space)
+        return np.zeros((0, 2)), np.zeros(0, dtype=Path.code_type), advance
+    path = TextPath((0, 0), char, size=1, prop=_FONT)
+    return path.vertices, path.codes, advance
+
+
+@functools.lru_cache(maxsize=4096)
+def _outline(text: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Outline of ``text`` at font size 1: left end of the baseline at (0, 0), y up; and its width.
+
+    Put together from cached characters (without kerning): a TextPath of a whole
+    new title costs about 2 ms, and titles change with every position.
+    """
+    vertices, codes, x = [], [], 0.0
+    for char in text:
+        v, c, advance = _character(char)
+        vertices.append(v + (x, 0))
+        codes.append(c)
+        x += advance
+    if not vertices:
+        return np.zeros((0, 2)), np.zeros(0, dtype=Path.code_type), x
+    return np.concatenate(vertices), np.concatenate(codes), x
+
+
+@functools.cache
+def _cell_glyph(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``text`` to fit a unit cell, centred on (0, 0).
+
+    Digits are 0.36 high, the whole at most 0.84 wide; centred on the digits'
+    middle, not the text's, so that "-1" and "1" share a baseline.
+    """
+    vertices, codes, width = _outline(text)
+    digit = _digit_box()
+    scale = min(0.36 / digit.height, 0.84 / width)
+    return (vertices - (width / 2, (digit.y0 + digit.y1) / 2)) * scale, codes
+
+
+def _join(pieces) -> Path | None:
+    """One compound path of ``(vertices, codes)`` pieces."""
+    pieces = list(pieces)
+    if not pieces:
+        return None
+    return Path(np.concatenate([v for v, _ in pieces]), np.concatenate([c for _, c in pieces]))
+
+
+# --------------------------------------------------------------------------- boards: reusable artists
+
+
+class _Grid:
+    """One panel of coloured, numbered cells: where the layout put it and what it shows.
+
+    A grid draws nothing itself; :meth:`_Board.finish` draws every grid of a figure
+    with the same few artists.
+    """
+
+    def __init__(self):
+        self.box = (0.0, 0.0, 1.0, 1.0)  # x, y, width, height in inches, set by the layout
+        self.cell = 1.0  # inches per cell
+        self.colors = np.zeros((1, 1, 4))
+        self.labels = self.tones = None
+        self.origin = (0, 0)
+        self.hatched, self.outlines, self.title = (), (), ""
+
+    def show(self, colors: np.ndarray, labels=None, tones=None, origin=(0, 0), hatched=(), outlines=(),
+             title: str = "") -> None:
+        """Show ``colors`` (rows, cols, 4), numbered with ``labels`` in ``tones`` (str arrays, same grid).
+
+        ``origin`` is the index (row, col) of the top-left cell, e.g. ``(-p, -p)`` for a padded
+        input, so that padding has negative indices as in :func:`convlib.kernel_positions`.
+        ``hatched`` lists cells (row, col, from 0 at the top-left) to hatch; ``outlines``
+        lists rectangles ``(row_min, col_min, row_max, col_max, color)`` in the ``origin`` index.
+        """
+        self.colors, self.labels, self.tones, self.origin = colors, labels, tones, origin
+        self.hatched, self.outlines, self.title = hatched, outlines, title
+
+    def corner(self, row, col):
+        """Inches of the top-left corner of cell (row, col), in the ``origin`` index."""
+        x, y, _, h = self.box
+        r0, c0 = self.origin
+        return x + (np.asarray(col) - c0) * self.cell, y + h - (np.asarray(row) - r0) * self.cell
+
+
+class _Board:
+    """The reusable artists of one figure, in inches from its bottom-left corner.
+
+    Every cell of every grid is one quadrilateral of a single ``PolyCollection``
+    (white edges make the cell borders); numbers and words are one path per
+    colour; hatching one patch; outlines one ``LineCollection``. So a redraw
+    costs the same few artists whatever the number of panels.
+    """
+
+    def __init__(self, fig: Figure, kind: str):
+        self.fig, self.kind = fig, kind
+        self.grids: dict[str, _Grid] = {}
+        self.axes: dict[str, Any] = {}  # extra axes a draw function keeps (bars, networks)
+        self.used: set[str] = set()
+        self.words: list[tuple[str, float, float, float, str, str, str]] = []
+        self.footer = fig.text(0.015, 0.01, "", fontsize=8.5, va="bottom", ha="left", linespacing=1.3,
+                               color=_TONES["dark"])
+        self.canvas = ax = fig.add_axes((0, 0, 1, 1), zorder=10)
+        ax.set_axis_off()
+        self.cells = ax.add_collection(PolyCollection([], edgecolors="white", linewidths=1.0))
+        self.hatch = ax.add_patch(PathPatch(_EMPTY, facecolor="none", edgecolor="none", hatchcolor=_HATCH,
+                                            hatch="////", linewidth=0))
+        self.ink: dict[str, PathPatch] = {}
+        self.outlines = ax.add_collection(LineCollection([], linewidths=1.8, capstyle="projecting", zorder=4))
+
+    def start(self, scene: Scene, footer: bool, panels: float) -> tuple[float, float]:
+        """Size the figure: ``panels`` inches of pictures over the footer; return their (bottom, top).
+
+        The footer is the scene's sum of products and formula, if ``footer``. The explorers
+        leave it out and write both as HTML under the picture, where the text can be
+        selected and costs nothing to redraw.
+        """
+        text = f"{scene.sum_text}\n{scene.formula}" if footer else ""
+        bottom = (text.count("\n") + 1) * _FOOTER_LINE + 0.22 if footer else 0.05
+        height = bottom + panels
+        self.fig.set_size_inches(_FIGURE_WIDTH, height)
+        self.footer.set_text(text)
+        self.footer.set_position((0.12 / _FIGURE_WIDTH, 0.1 / height))
+        self.canvas.set_xlim(0, _FIGURE_WIDTH)
+        self.canvas.set_ylim(0, height)
+        return bottom, height - 0.05
+
+    def grid(self, name: str) -> _Grid:
+        self.used.add(name)
+        return self.grids.setdefault(name, _Grid())
+
+    def write(self, text: str, x: float, y: float, size: float = 8.5, ha: str = "center", va: str = "bottom",
+              color: str = _TONES["dark"]) -> None:
+        """Write ``text`` at ``(x, y)``, ``size`` points, aligned like a matplotlib Text."""
+        if text:
+            self.words.append((text, x, y, size, ha, va, color))
+
+    def place(self, ax, x: float, y: float, w: float, h: float) -> None:
+        """Put ``ax`` at ``(x, y)``, ``w`` by ``h``."""
+        width, height = self.fig.get_size_inches()
+        ax.set_position((x / width, y / height, w / width, h / height))
+
+    def finish(self) -> Figure:
+        """Draw the grids used since the last call, their titles, and the words."""
+        quads, faces, hatched, segments, colours = [], [], [], [], []
+        ink: dict[str, list] = {}
+        for name in self.used:
+            grid = self.grids[name]
+            rows, cols = grid.colors.shape[:2]
+            r, c = np.mgrid[:rows, :cols]
+            x, y = grid.corner(r + grid.origin[0], c + grid.origin[1])
+            # (rows * cols, 4, 2): each cell's corners, y up
+            quads.append(np.stack([x.ravel(), y.ravel() - grid.cell], axis=-1)[:, None] + _SQUARE * grid.cell)
+            faces.append(grid.colors.reshape(-1, 4))
+            for hr, hc in grid.hatched:
+                hx, hy = grid.corner(hr + grid.origin[0], hc + grid.origin[1])
+                hatched.append((_SQUARE_LOOP * grid.cell + (hx, hy - grid.cell), _LOOP_CODES))
+            if grid.labels is not None and grid.cell >= _MIN_LABEL_CELL:
+                for (hr, hc), text in np.ndenumerate(grid.labels):
+                    vertices, codes = _cell_glyph(text)
+                    cx, cy = grid.corner(hr + grid.origin[0], hc + grid.origin[1])
+                    ink.setdefault(_TONES[grid.tones[hr, hc]], []).append(
+                        (vertices * grid.cell + (cx + grid.cell / 2, cy - grid.cell / 2), codes))
+            for r_min, c_min, r_max, c_max, color in grid.outlines:
+                (x0, x1), (y1, y0) = grid.corner((r_min, r_max + 1), (c_min, c_max + 1))
+                segments += [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))]
+                colours += [color] * 4
+            x, y, w, h = grid.box
+            self.write(grid.title, x + w / 2, y + h + 0.05)
+        self.cells.set_verts(np.concatenate(quads) if quads else [])
+        self.cells.set_facecolor(np.concatenate(faces) if faces else "none")
+        path = _join(hatched)
+        self.hatch.set_visible(path is not None)
+        self.hatch.set_path(path or _EMPTY)
+        self.outlines.set_segments(segments)
+        self.outlines.set_color(colours or ["none"])
+
+        digit = _digit_box()
+        for text, x, y, size, ha, va, color in self.words:
+            vertices, codes, width = _outline(text)
+            dx = {"left": 0, "center": -width / 2, "right": -width}[ha]
+            dy = {"bottom": 0.25, "center": -(digit.y0 + digit.y1) / 2, "top": -digit.y1}[va]
+            # font size 1 is one point: 1/72 inch
+            ink.setdefault(color, []).append(((vertices + (dx, dy)) * (size / 72) + (x, y), codes))
+        for color in set(self.ink) | set(ink):
+            if color not in self.ink:
+                self.ink[color] = self.canvas.add_patch(PathPatch(_EMPTY, facecolor=color, edgecolor="none",
+                                                                  linewidth=0, zorder=3))
+            path = _join(ink.get(color, []))
+            self.ink[color].set_visible(path is not None)
+            self.ink[color].set_path(path or _EMPTY)
+        self.used, self.words = set(), []
+        return self.fig
+
+    def arrange(self, rows, top: float, bottom: float, gap: float = 0.3, side: float = 0.12) -> float:
+        """Place grid panels in rows with one common cell size; return that size in inches.
+
+        ``rows`` is a list of rows. A row lists ``(grid, (n_rows, n_cols))`` panels, centred
+        in rows and in slots; ``(grid, shape, slot_cols)`` puts a panel in a wider slot (to line
+        it up under the row above); ``None`` for the grid leaves the slot empty; a string is an
+        operator such as ``"*"`` written between two panels.
+        """
+        op_w = 0.3
+
+        def cols(entry):
+            return entry[2] if len(entry) > 2 else entry[1][1]
+
+        panels = [[e for e in row if not isinstance(e, str)] for row in rows]
+        fixed = [op_w * (len(row) - len(p)) + gap * sum(1 for a, b in itertools.pairwise(row)
+                                                         if not isinstance(a, str) and not isinstance(b, str))
+                 for row, p in zip(rows, panels, strict=True)]
+        heights = [max(e[1][0] for e in p) for p in panels]
+        free_w = _FIGURE_WIDTH - 2 * side
+        cell = min([_MAX_CELL, (top - bottom - (_TITLE + 0.08) * len(rows)) / sum(heights)]
+                   + [(free_w - f) / sum(cols(e) for e in p) for p, f in zip(panels, fixed, strict=True)])
+        y = top - (top - bottom - sum(heights) * cell - (_TITLE + 0.08) * len(rows)) / 2
+        for row, p, f, row_h in zip(rows, panels, fixed, heights, strict=True):
+            x = side + (free_w - f - sum(cols(e) for e in p) * cell) / 2
+            y -= _TITLE + row_h * cell
+            for n, entry in enumerate(row):
+                if isinstance(entry, str):
+                    self.write(entry, x + op_w / 2, y + row_h * cell / 2, size=15, va="center")
+                    x += op_w
+                    continue
+                grid, (n_rows, n_cols) = entry[:2]
+                if grid is not None:
+                    grid.box = (x + (cols(entry) - n_cols) * cell / 2, y + (row_h - n_rows) * cell / 2,
+                                n_cols * cell, n_rows * cell)
+                    grid.cell = cell
+                x += cols(entry) * cell
+                if n + 1 < len(row) and not isinstance(row[n + 1], str):
+                    x += gap
+            y -= 0.08
+        return cell
+
+
+def _board(fig: Figure | None, kind: str) -> _Board:
+    """The board of ``fig`` if the same draw function drew it, else a fresh one."""
+    if fig is None:
+        fig = Figure(dpi=_DPI)
+    board = getattr(fig, "_convlib_board", None)
+    if board is None or board.kind != kind:
+        fig.clear()
+        fig.set_facecolor("white")
+        board = fig._convlib_board = _Board(fig, kind)
+    return board
+
+
+def to_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes, quickly: RGB (no alpha) and light compression.
+
+    About three times faster to encode than ``fig.savefig(format="png")``, for
+    the explorers' redraws; the pictures are the same, without transparency.
+    """
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)  # attaches itself to the figure
+    if dpi is not None:
+        fig.set_dpi(dpi)
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]  # (height, width, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- painting one grid
+
+
+def _rgba(color) -> np.ndarray:
+    return np.array(to_rgba(color))
+
+
+def _labels(values: np.ndarray) -> np.ndarray:
+    return np.array([_fmt(v) for v in values.ravel()], dtype=object).reshape(values.shape)
+
+
+def _as_2d(array: np.ndarray) -> np.ndarray:
+    """A 1D row as a one-row grid; a 2D map as itself."""
+    return array[None, :] if array.ndim == 1 else array
+
+
+def _show_input(grid: _Grid, values, padding: int, positions=None, title: str = "", dim: bool = False,
+                all_padding: bool = False) -> None:
+    """An input map with ``padding`` zeros around it and the window at ``positions`` (per axis).
+
+    ``positions`` come from :func:`convlib.conv_element` (outside the map: padding). A 1D
+    input is padded along its length only. ``all_padding`` draws a padded depth slice.
+    """
+    one_d = values.ndim == 1
+    values = _as_2d(values)
+    if one_d and positions is not None:
+        positions = ((0,), positions[0])
+    h, w = values.shape
+    pr, pc = (0, padding) if one_d else (padding, padding)
+    colors = np.empty((h + 2 * pr, w + 2 * pc, 4))
+    colors[:] = _rgba(PADDING)
+    labels = np.full(colors.shape[:2], "0", dtype=object)
+    tones = np.full(colors.shape[:2], "faint", dtype=object)
+    inside = np.zeros(colors.shape[:2], dtype=bool)
+    if not all_padding:
+        inside[pr:pr + h, pc:pc + w] = True
+        colors[inside] = _rgba(DIM if dim else INPUT)
+        labels[inside] = _labels(values).ravel()
+        tones[inside] = "faint" if dim else "dark"
+    outlines = []
+    if positions is not None:
+        cells = np.ix_(np.asarray(positions[0]) + pr, np.asarray(positions[1]) + pc)
+        colors[cells] = np.where(inside[cells][..., None], _rgba(WINDOW), _rgba(WINDOW_PADDING))
+        tones[cells] = np.where(inside[cells], "dark", "faint")
+        outlines.append((min(positions[0]), min(positions[1]), max(positions[0]), max(positions[1]),
+                         WINDOW_EDGE))
+    grid.show(colors, labels, tones, (-pr, -pc), outlines=outlines, title=title)
+
+
+def _paint_plain(values: np.ndarray, color: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    values = _as_2d(values)
+    colors = np.empty((*values.shape, 4))
+    colors[:] = _rgba(color)
+    return colors, _labels(values), np.full(values.shape, "dark", dtype=object)
+
+
+def _show_plain(grid: _Grid, values, color: str, title: str = "", hatch_zeros: bool = False) -> None:
+    """A kernel (or any plain map) in one colour; ``hatch_zeros`` marks zeros as inserted."""
+    colors, labels, tones = _paint_plain(values, color)
+    hatched = []
+    if hatch_zeros:
+        zeros = _as_2d(values) == 0
+        colors[zeros] = _rgba(INSERTED)
+        tones[zeros] = "faint"
+        hatched = list(zip(*np.nonzero(zeros), strict=True))
+    grid.show(colors, labels, tones, hatched=hatched, title=title)
+
+
+def _paint_output(values: np.ndarray, current=None):
+    """An output map's colours, labels, tones and outlines, with element ``current`` highlighted."""
+    colors, labels, tones = _paint_plain(values, OUTPUT_CELLS)
+    outlines = []
+    if current is not None:
+        current = (0, *current) if len(current) == 1 else tuple(current)
+        colors[current] = _rgba(OUTPUT)
+        tones[current] = "light"
+        outlines.append((*current, *current, OUTPUT_EDGE))
+    return colors, labels, tones, outlines
+
+
+def _show_output(grid: _Grid, values, current=None, title: str = "") -> None:
+    colors, labels, tones, outlines = _paint_output(values, current)
+    grid.show(colors, labels, tones, outlines=outlines, title=title)
+
+
+def _conv_parts(scene: Scene):
+    a = scene.arrays
+    return a["input"], a["weight"], a["element"], a["padding"]
+
+
+def _size(shape) -> str:
+    return "\u00d7".join(map(str, shape))
+
+
+# --------------------------------------------------------------------------- draw functions
+
+
+def draw_conv2d(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw a one-channel 2D convolution: the padded input with the window, the kernel, the output.
+
+    Sections 1 and 2 of the course. ``scene`` comes from :func:`conv_scene`
+    with a 2D weight; the first input channel the element reads is drawn.
+    ``footer`` writes the sum of products and the formula under the picture;
+    pass the figure of a previous call as ``fig`` to redraw it in place.
+    """
+    x, w, element, p = _conv_parts(scene)
+    c_out, *spatial = scene.out_index
+    board = _board(fig, "conv2d")
+    bottom, top = board.start(scene, footer, 2.75)
+    grids = [board.grid(n) for n in ("input", "kernel", "output")]
+    board.arrange([[(grids[0], (x.shape[1] + 2 * p, x.shape[2] + 2 * p)), "\u2217", (grids[1], w.shape[2:]),
+                    "=", (grids[2], scene.output.shape[1:])]], top=top, bottom=bottom)
+    _show_input(grids[0], x[element.channels[0]], p, element.positions,
+                f"input {_size(x.shape[1:])}, padding {p}, stride {scene.arrays['stride']}")
+    _show_plain(grids[1], w[c_out, 0], KERNEL, f"kernel {_size(w.shape[2:])}")
+    _show_output(grids[2], scene.output[c_out], spatial,
+                 f"output {_size(scene.output.shape[1:])}: y{_index(spatial)}")
+    return board.finish()
+
+
+def draw_conv1d(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw a one-channel 1D convolution: the padded input row, the kernel row, the output row.
+
+    Section 2 of the course (1D convolution). ``scene`` comes from
+    :func:`conv_scene` with a 1D weight. ``fig`` and ``footer`` as in
+    :func:`draw_conv2d`.
+    """
+    x, w, element, p = _conv_parts(scene)
+    c_out, j = scene.out_index
+    a = scene.arrays
+    board = _board(fig, "conv1d")
+    bottom, top = board.start(scene, footer, 2.2)
+    grids = [board.grid(n) for n in ("input", "kernel", "output")]
+    board.arrange([[(grids[0], (1, x.shape[1] + 2 * p))], [(grids[1], (1, w.shape[2]))],
+                   [(grids[2], (1, scene.output.shape[1]))]], top=top, bottom=bottom)
+    _show_input(grids[0], x[element.channels[0]], p, element.positions,
+                f"input, length {x.shape[1]}, padding {p}, stride {a['stride']}, dilation {a['dilation']}")
+    _show_plain(grids[1], w[c_out, 0], KERNEL, f"kernel, length {w.shape[2]}")
+    _show_output(grids[2], scene.output[c_out], (j,), f"output, length {scene.output.shape[1]}: y[{j}]")
+    return board.finish()
+
+
+def draw_multichannel(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw D_in input maps combining, through one filter, into one of D_out output maps.
+
+    Section 2 of the course (multichannel convolution; groups). ``scene``
+    comes from :func:`conv_scene` with a 2D weight ``(D_out, D_in / groups, k, k)``.
+    Rows: the inputs (greyed where the filter's group does not read them);
+    under each input it reads, the filter's kernel slice and its partial sum;
+    the outputs. ``fig`` and ``footer`` as in :func:`draw_conv2d`.
+    """
+    x, w, element, p = _conv_parts(scene)
+    c_out, *spatial = scene.out_index
+    partials = scene.arrays["partials"]
+    board = _board(fig, "multichannel")
+    bottom, top = board.start(scene, footer, 4.1)
+    padded = (x.shape[1] + 2 * p, x.shape[2] + 2 * p)
+    inputs = [board.grid(f"input{c}") for c in range(x.shape[0])]
+    kernels = [board.grid(f"kernel{j}") for j in range(w.shape[1])]
+    outputs = [board.grid(f"output{c}") for c in range(w.shape[0])]
+    # Each kernel slice sits under the input channel it multiplies.
+    slots = [(kernels[element.channels.index(c)] if c in element.channels else None, w.shape[2:], padded[1])
+             for c in range(x.shape[0])]
+    board.arrange([[(g, padded) for g in inputs], slots, [(g, scene.output.shape[1:]) for g in outputs]],
+                  top=top, bottom=bottom)
+    for c, grid in enumerate(inputs):
+        read = c in element.channels
+        _show_input(grid, x[c], p, element.positions if read else None,
+                    f"x[{c}]" if read else f"x[{c}]: other group", dim=not read)
+    for j, grid in enumerate(kernels):
+        _show_plain(grid, w[c_out, j], KERNEL, f"w[{c_out}, {j}]:  \u03a3 = {_fmt(partials[j])}")
+    for c, grid in enumerate(outputs):
+        current = spatial if c == c_out else None
+        _show_output(grid, scene.output[c], current, f"y[{c}] = \u03a3 of the sums above" if current else f"y[{c}]")
+    return board.finish()
+
+
+def draw_conv3d(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw a one-channel 3D convolution as depth slices: input, kernel and output slices.
+
+    Section 6 of the course. ``scene`` comes from :func:`conv_scene` with a
+    3D weight. Each kernel slice sits under the input slice it multiplies;
+    padded depth slices are all grey. ``fig`` and ``footer`` as in
+    :func:`draw_conv2d`.
+    """
+    x, w, element, p = _conv_parts(scene)
+    c_out, d_out, *spatial = scene.out_index
+    board = _board(fig, "conv3d")
+    bottom, top = board.start(scene, footer, 3.6)
+    depth, taps = x.shape[1], element.positions[0]
+    padded = (x.shape[2] + 2 * p, x.shape[3] + 2 * p)
+    slices = range(-p, depth + p)
+    inputs = [board.grid(f"input{n}") for n in range(len(slices))]
+    kernels = [board.grid(f"kernel{n}") for n in range(w.shape[2])]
+    outputs = [board.grid(f"output{n}") for n in range(scene.output.shape[1])]
+    slots = [(kernels[taps.index(d)] if d in taps else None, w.shape[3:], padded[1]) for d in slices]
+    board.arrange([[(g, padded) for g in inputs], slots, [(g, scene.output.shape[2:]) for g in outputs]],
+                  top=top, bottom=bottom)
+    c = element.channels[0]
+    for grid, d in zip(inputs, slices, strict=True):
+        inside = 0 <= d < depth
+        _show_input(grid, x[c, d] if inside else x[c, 0], p, element.positions[1:] if d in taps else None,
+                    f"x depth {d}" if inside else f"depth {d}: padding", all_padding=not inside)
+    for n, grid in enumerate(kernels):
+        _show_plain(grid, w[c_out, 0, n], KERNEL, f"w depth {n}")
+    for n, grid in enumerate(outputs):
+        _show_output(grid, scene.output[c_out, n], spatial if n == d_out else None, f"y depth {n}")
+    return board.finish()
+
+
+def draw_dilated(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw a dilated convolution, and the receptive field growing over a stack of them.
+
+    Section 4 of the course. ``scene`` comes from :func:`dilated_scene`.
+    Top: the input with the spread-out window, the kernel, the same kernel
+    with its inserted zeros (hatched), the output. Bottom: for each layer of
+    the stack, the positions that feed one element of the last layer
+    (orange). ``fig`` and ``footer`` as in :func:`draw_conv2d`.
+    """
+    x, w, element, p = _conv_parts(scene)
+    a = scene.arrays
+    c_out, *spatial = scene.out_index
+    cone, dilated = a["cone"], a["dilated_kernel"][c_out, 0]
+    board = _board(fig, "dilated")
+    bottom, top = board.start(scene, footer, 4.1)
+    label_w = 1.0  # inches left of the strip, for the layer names
+    # The stack keeps its own cell size: it is a strip, often far longer than the grids are wide.
+    stack_cell = min(_MAX_CELL, (_FIGURE_WIDTH - label_w - 0.3) / cone.shape[1], 1.2 / cone.shape[0])
+    stack_h = cone.shape[0] * stack_cell
+    grids = [board.grid(n) for n in ("input", "kernel", "dilated", "output")]
+    board.arrange([[(grids[0], (x.shape[1] + 2 * p, x.shape[2] + 2 * p)), "\u2217", (grids[1], w.shape[2:]),
+                    "\u2192", (grids[2], dilated.shape), "=", (grids[3], scene.output.shape[1:])]],
+                  top=top, bottom=bottom + stack_h + _TITLE + 0.1)
+    _show_input(grids[0], x[element.channels[0]], p, element.positions,
+                f"input {_size(x.shape[1:])}, padding {p}, dilation {a['dilation']}")
+    _show_plain(grids[1], w[c_out, 0], KERNEL, f"kernel {_size(w.shape[2:])}")
+    _show_plain(grids[2], dilated, KERNEL, f"dilated {_size(dilated.shape)}", hatch_zeros=True)
+    _show_output(grids[3], scene.output[c_out], spatial, f"output {_size(scene.output.shape[1:])}: "
+                 f"y{_index(spatial)}")
+
+    stack = board.grid("stack")
+    colors = np.empty((*cone.shape, 4))
+    colors[:] = _rgba(INPUT)
+    colors[cone] = _rgba(WINDOW)
+    colors[-1, cone[-1]] = _rgba(OUTPUT)
+    fed = np.flatnonzero(cone[0])
+    layers = cone.shape[0] - 1
+    strip_w = cone.shape[1] * stack_cell
+    x0 = label_w + (_FIGURE_WIDTH - label_w - 0.15 - strip_w) / 2
+    stack.box, stack.cell = (x0, bottom + 0.05, strip_w, stack_h), stack_cell
+    # Drawn with the input at the bottom, as data flows up through the layers.
+    stack.show(colors[::-1], outlines=[(layers, fed[0], layers, fed[-1], WINDOW_EDGE)],
+               title=f"inputs feeding one output of layer {layers} (1D): receptive field "
+                     f"{_ARROW.join(map(str, a['fields']))}")
+    names = ["input"] + [f"layer {n + 1}, d={d}" for n, d in enumerate(a["dilations"])]
+    for n, name in enumerate(names):
+        board.write(name, x0 - 0.08, bottom + 0.05 + (n + 0.5) * stack_cell, size=7.5, ha="right", va="center")
+    return board.finish()
+
+
+def draw_separable(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw a depthwise separable convolution: depthwise per channel, then pointwise; and its cost.
+
+    Section 3 of the course. ``scene`` comes from :func:`separable_scene`.
+    Rows: the inputs with their windows; under each, its depthwise kernel and
+    depthwise output; the pointwise weights (C_out x C_in) and the outputs.
+    Bars compare the multiply-adds with an ordinary convolution of the same
+    shapes. ``fig`` and ``footer`` as in :func:`draw_conv2d`.
+    """
+    a = scene.arrays
+    x, wd, wp, d, p = a["input"], a["depthwise_weight"], a["pointwise_weight"], a["depthwise"], a["padding"]
+    c_out, *spatial = scene.out_index
+    c_in = x.shape[0]
+    bars_h = 0.6
+    board = _board(fig, "separable")
+    bottom, top = board.start(scene, footer, 5.3)
+    padded = (x.shape[1] + 2 * p, x.shape[2] + 2 * p)
+    inputs = [board.grid(f"input{c}") for c in range(c_in)]
+    kernels = [board.grid(f"kernel{c}") for c in range(c_in)]
+    middles = [board.grid(f"depthwise{c}") for c in range(c_in)]
+    point = board.grid("pointwise")
+    outputs = [board.grid(f"output{c}") for c in range(wp.shape[0])]
+    board.arrange([[(g, padded) for g in inputs], [(g, wd.shape[2:], padded[1]) for g in kernels],
+                   [(g, d.shape[1:], padded[1]) for g in middles],
+                   [(point, wp.shape[:2]), "\u2192"] + [(g, d.shape[1:]) for g in outputs]],
+                  top=top - bars_h, bottom=bottom)
+    for c in range(c_in):
+        _show_input(inputs[c], x[c], p, a["depth_elements"][c].positions, f"x[{c}]")
+        _show_plain(kernels[c], wd[c, 0], KERNEL, f"depthwise kernel {c}")
+        _show_output(middles[c], d[c], spatial, f"d[{c}]: x[{c}] \u2217 kernel {c}")
+    colors, labels, tones = _paint_plain(wp[:, :, 0, 0], DIM)
+    colors[c_out] = _rgba(KERNEL)
+    point.show(colors, labels, tones, outlines=[(c_out, 0, c_out, c_in - 1, WINDOW_EDGE)],
+               title="pointwise 1\u00d71 weights")
+    for c, grid in enumerate(outputs):
+        _show_output(grid, scene.output[c], spatial if c == c_out else None, f"y[{c}]")
+
+    counts = a["counts"]
+    if "bars" not in board.axes:
+        ax = board.fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        ax.set_ylim(-0.5, 1.5)
+        board.axes["bars"] = (ax, {name: ax.barh(y, 0, height=0.62, color=color)[0] for name, y, color in
+                                   [("ordinary", 1, "#0072B2"), ("depthwise", 0, WINDOW),
+                                    ("pointwise", 0, "#56B4E9")]})
+    ax, bars = board.axes["bars"]
+    bar_x, bar_w, bar_y = 1.15, _FIGURE_WIDTH - 4.4, top - bars_h + 0.05
+    board.place(ax, bar_x, bar_y, bar_w, bars_h - 0.1)
+    ax.set_xlim(0, counts["ordinary"])
+    bars["ordinary"].set_width(counts["ordinary"])
+    bars["depthwise"].set_width(counts["depthwise"])
+    bars["pointwise"].set_x(counts["depthwise"])
+    bars["pointwise"].set_width(counts["pointwise"])
+    upper, lower = (bar_y + (bars_h - 0.1) * f for f in (0.75, 0.25))
+    board.write("ordinary", bar_x - 0.1, upper, size=8, ha="right", va="center")
+    board.write("separable", bar_x - 0.1, lower, size=8, ha="right", va="center")
+    board.write(f"{counts['ordinary']:,} mult-adds", bar_x + bar_w + 0.1, upper, size=8, ha="left", va="center")
+    board.write(f"{counts['depthwise']:,} depthwise + {counts['pointwise']:,} pointwise = {counts['ratio']:.0%}",
+                bar_x + bar_w + 0.1, lower, size=8, ha="left", va="center")
+    return board.finish()
+
+
+def draw_shuffle(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw channels flowing through two grouped layers, without and with a channel shuffle.
+
+    Section 5 of the course. ``scene`` comes from :func:`shuffle_scene`.
+    Columns: the inputs x, the first grouped layer h, h' (shuffled, or not),
+    the second grouped layer y. Lines are coloured by group; the paths into
+    the highlighted output (green) are drawn thick, through orange nodes.
+    ``fig`` and ``footer`` as in :func:`draw_conv2d`.
+    """
+    a = scene.arrays
+    first, out = a["first"], scene.out_index[0]
+    channels = first.shape[0]
+    board = _board(fig, "shuffle")
+    bottom, top = board.start(scene, footer, 3.5)
+    if "network" not in board.axes:
+        canvas = board.canvas
+        board.axes["network"] = (canvas.add_collection(LineCollection([], linewidths=1.0, alpha=0.6, zorder=1)),
+                                 canvas.add_collection(LineCollection([], linewidths=2.4, colors="#333333",
+                                                                      zorder=1)),
+                                 canvas.scatter([], [], s=70, zorder=2, linewidths=1.0))
+    faint, strong, nodes = board.axes["network"]
+    # The group of each channel, read off the connectivity: rows alike, group alike.
+    group_in, group_out = _groups_of(first), _groups_of(first.T)
+    column_w, row_h = (_FIGURE_WIDTH / 2 - 1.15) / 3, min(0.3, (top - bottom - 0.75) / max(channels - 1, 1))
+    faint_segments, faint_colors, hot, xy, face, edge = [], [], [], [], [], []
+    for n, (name, between) in enumerate([("plain", np.eye(channels, dtype=bool)), ("shuffled", a["shuffle"])]):
+        x0 = 0.45 + n * _FIGURE_WIDTH / 2
+        y0 = top - 0.65 - (top - bottom - 0.75 - row_h * (channels - 1)) / 2  # channel 0, centred vertically
+
+        def at(col, row, x0=x0, y0=y0):  # inches of channel ``row`` in column ``col``
+            return x0 + col * column_w, y0 - row * row_h
+
+        seen = scene.highlighted["seen" if name == "shuffled" else "seen_plain"]
+        board.write(f"{'with' if name == 'shuffled' else 'without'} shuffle: y[{out}] sees {len(seen)} of "
+                    f"{channels} inputs", x0 + 1.5 * column_w, top - 0.2, size=9.5)
+        heads = ["x", "h = layer 1", "h' = shuffled h" if name == "shuffled" else "h' = h", "y = layer 2"]
+        for col, head in enumerate(heads):
+            board.write(head, at(col, 0)[0], y0 + 0.17, size=8)
+        for c in range(channels):
+            board.write(str(c), *at(-0.12, c), size=7, ha="right", va="center")
+        # Backwards from y[out]: which nodes of each column lie on a path into it.
+        on_h2 = first[:, out]  # layer 2 is the same grouped layer as layer 1
+        on_h = between[:, on_h2].any(axis=1)
+        columns = [first[:, on_h].any(axis=1), on_h, on_h2, np.arange(channels) == out]
+        for col, link in enumerate([first, between, first]):
+            for i, j in zip(*np.nonzero(link), strict=True):
+                segment = (at(col, i), at(col + 1, j))
+                if columns[col][i] and columns[col + 1][j]:
+                    hot.append(segment)
+                else:
+                    faint_segments.append(segment)
+                    # An edge takes the colour of the group that made its channel: h's group up to h',
+                    # then the layer-2 group it feeds.
+                    faint_colors.append(GROUP_COLORS[group_out[i if col == 1 else j] % len(GROUP_COLORS)])
+        node_groups = [group_in, group_out, group_in, group_out]  # h' by the layer-2 group it enters
+        colours = np.array([_rgba(GROUP_COLORS[g % len(GROUP_COLORS)]) for gs in node_groups for g in gs])
+        colours[:, 3] = 0.3
+        lit = np.concatenate(columns)
+        colours[lit] = _rgba(WINDOW)
+        colours[3 * channels + out] = _rgba(OUTPUT)
+        xy += [at(col, c) for col in range(4) for c in range(channels)]
+        face.append(colours)
+        edge.append(np.where(lit[:, None], _rgba("#333333"), _rgba("#AAAAAA")))
+    faint.set_segments(faint_segments)
+    faint.set_color(faint_colors or ["none"])
+    strong.set_segments(hot)
+    nodes.set_offsets(xy)
+    nodes.set_facecolor(np.concatenate(face))
+    nodes.set_edgecolor(np.concatenate(edge))
+    return board.finish()
+
+
+def draw_transposed(scene: Scene, fig: Figure | None = None, footer: bool = True) -> Figure:
+    """Draw a transposed convolution both ways: zero insertion (top row) and scatter (bottom row).
+
+    Section 7 of the course. ``scene`` comes from :func:`transposed_scene`.
+    Top: the zero-inserted (hatched) and padded (grey) input with the flipped
+    kernel's window, the flipped kernel, the output of this ordinary
+    stride-1 convolution. Bottom: the input elements that scatter into the
+    highlighted output element, the kernel, and the output with each of
+    their ``k x k`` footprints outlined. The two outputs are the same.
+    ``fig`` and ``footer`` as in :func:`draw_conv2d`.
+    """
+    a = scene.arrays
+    x, w, padded, element, landed = a["input"], a["weight"], a["padded"], a["element"], a["landed"]
+    spatial = scene.out_index[1:]
+    z = a["insertion"][0]
+    board = _board(fig, "transposed")
+    bottom, top = board.start(scene, footer, 4.4)
+    top_row = [board.grid(n) for n in ("padded", "flipped", "gathered")]
+    low_row = [board.grid(n) for n in ("input", "kernel", "scattered")]
+    out_shape = scene.output.shape[1:]
+    board.arrange([[(top_row[0], padded.shape[1:]), "\u2217", (top_row[1], w.shape[2:]), "=",
+                    (top_row[2], out_shape)],
+                   [(low_row[0], x.shape[1:]), "\u00b7", (low_row[1], w.shape[2:]), "\u2192",
+                    (low_row[2], out_shape)]], top=top, bottom=bottom)
+
+    colors = np.empty((*landed.shape, 4))
+    colors[:] = _rgba(PADDING)
+    colors[landed > 0] = _rgba(INPUT)
+    tones = np.where(landed > 0, "dark", "faint").astype(object)
+    inserted = scene.highlighted["inserted"]
+    for cell in inserted:
+        colors[cell] = _rgba(INSERTED)
+    rows, cols = element.positions
+    cells = np.ix_(rows, cols)
+    colors[cells] = np.where((landed[cells] > 0)[..., None], _rgba(WINDOW), _rgba(WINDOW_PADDING))
+    tones[cells] = np.where(landed[cells] > 0, "dark", "faint")
+    top_row[0].show(colors, _labels(padded[0]), tones, hatched=inserted,
+                    outlines=[(rows[0], cols[0], rows[-1], cols[-1], WINDOW_EDGE)],
+                    title=f"zero insertion: z={z.z} inserted, p'={z.p_before} padded (after: {z.p_after})")
+    _show_plain(top_row[1], a["flipped"][0, 0], KERNEL, "kernel, flipped")
+    _show_output(top_row[2], a["gathered"][0], spatial, f"convolution, stride s'={z.s_prime}")
+
+    colors, labels, tones = _paint_plain(x[0], INPUT)
+    for r, c, *_ in a["terms"]:
+        colors[r, c] = _rgba(WINDOW)
+    low_row[0].show(colors, labels, tones, title=f"scatter: input {_size(x.shape[1:])}")
+    _show_plain(low_row[1], w[0, 0], KERNEL, f"kernel, stride {a['stride']}")
+    colors, labels, tones, outlines = _paint_output(a["scattered"][0], spatial)
+    for *_, rows_written, cols_written in a["terms"]:
+        # Each contributor's footprint: the output cells it writes, as kernel_positions gave them.
+        outlines.append((max(min(rows_written), 0), max(min(cols_written), 0),
+                         min(max(rows_written), out_shape[0] - 1), min(max(cols_written), out_shape[1] - 1),
+                         WINDOW))
+    low_row[2].show(colors, labels, tones, outlines=outlines, title="each x adds x\u00b7kernel at its footprint")
+    return board.finish()
