@@ -452,6 +452,7 @@ BAD_CLOSED_FORMS = [
     pytest.param(conv_transpose_mult_adds, (4, 6, 3, 5), {"groups": 4}, ("out_channels", 6, "groups", 4),
                  id="transpose-groups"),
     pytest.param(linear_mult_adds, (True, 3), {}, ("in_features", "positive"), id="bool-is-not-a-size"),
+    pytest.param(linear_params, (3, 0), {}, ("out_features", 0, "positive"), id="linear-params"),
     pytest.param(pointwise_mult_adds, (3, 4, -1), {}, ("output_size", "positive"), id="negative-size"),
     pytest.param(pointwise_mult_adds, (3, 0, 4), {}, ("out_channels", 0, "positive"), id="pointwise-out"),
     pytest.param(depthwise_separable_mult_adds, (0, 4, 3, 5), {}, ("in_channels", 0), id="separable-in"),
