@@ -11,15 +11,23 @@ bias, batch norm, activations, pooling, channel shuffle and element-wise additio
 are not: they cost a few operations per output element, against hundreds per element
 for a convolution.
 
-MobileNet (Howard et al., 2017) counts "Mult-Adds" in exactly this way. ShuffleNet
-(Zhang et al., 2018) writes "FLOPs" for the same quantity, the number of
-multiply-adds; a tool that counts a multiplication and an addition as two
-floating-point operations (``torch.utils.flop_counter``, for one) reports twice these
-numbers.
-
 **Parameters** are every learnable tensor element: weights, biases and batch norm's
 scale and shift (not its running statistics, which are buffers), as
 ``sum(p.numel() for p in model.parameters())``.
+
+Where the papers of the lecture's tables count otherwise (found by counting; each is
+checked in ``tests/test_models.py``):
+
+- MobileNet (Howard et al., 2017) counts "Mult-Adds" as here, but its parameter counts
+  leave out batch norm, and its rows for other resolutions are the 224x224 count
+  times ``rho^2``, which scales the FC layer too (Tables 7 and 9).
+- ShuffleNet (Zhang et al., 2018) writes "FLOPs" for multiply-adds (VGG-16's 15,300
+  is mult-adds in MobileNet's table, MFLOPs in ShuffleNet's). Its Table 1 leaves out
+  the final FC layer; its Table 6 includes it.
+- GoogLeNet's Table 1 (Szegedy et al., 2015) counts operations as here, and
+  parameters in units of 1024.
+- ``torch.utils.flop_counter`` counts a multiply-add as two floating-point
+  operations: twice these numbers.
 
 The closed forms below are plain Python integer arithmetic, with no torch: the
 interactive explorer calls them. The measured counts (:func:`count_mult_adds`,
@@ -524,7 +532,12 @@ def _stand_in(tensor, device):
     import torch
 
     data = tensor.detach()
-    data = torch.empty_like(data, device=device) if device.type == "meta" else data.to(device)
+    if device.type == "meta":
+        data = torch.empty_like(data, device=device)
+    elif data.device.type == "meta":  # a model built on meta has no values to move: zeros will do
+        data = torch.zeros_like(data, device=device)
+    else:
+        data = data.to(device)
     if isinstance(tensor, torch.nn.Parameter):
         return torch.nn.Parameter(data, requires_grad=tensor.requires_grad)
     return data

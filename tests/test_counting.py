@@ -333,6 +333,8 @@ def test_meta_and_cpu_runs_count_the_same():
     cpu = layer_report(model, (2, 3, 7, 7), device="cpu")
     assert meta == cpu
     assert meta.total_mult_adds == torch_mult_adds(copy.deepcopy(model), (2, 3, 7, 7))
+    # a model built on meta can still be run for real, on zeros
+    assert layer_report(copy.deepcopy(model).to("meta"), (2, 3, 7, 7), device="cpu") == cpu
 
 
 def test_counting_does_not_change_the_model():
