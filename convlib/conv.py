@@ -170,33 +170,20 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
                           writeable=False)
 
     out = np.empty((n_batch, c_out) + a.out_size, dtype=a.dtype)
-    depthwise = cg == 1 and groups > 1
     w = a.weight.reshape(groups, og, cg * n_off).astype(a.dtype, copy=False)  # (G, C_out/G, C_in/G * K)
     bias = None if a.bias is None else a.bias.reshape((c_out,) + (1,) * len(kernel))
 
     def work(share) -> None:
         most = columns(band)
-        if depthwise:  # one term per offset and channel: multiply-accumulate, no matrix product
-            acc, tmp = np.empty((2, groups, og, most), dtype=a.dtype)
-        else:
-            cols = np.empty((groups, cg * n_off, most), dtype=a.dtype)  # (G, C_in/G * K, L)
-            res = np.empty((groups, og, most), dtype=a.dtype)
+        cols = np.empty((groups, cg * n_off, most), dtype=a.dtype)  # (G, C_in/G * K, L)
+        res = np.empty((groups, og, most), dtype=a.dtype)
         for n, r0, r1 in share:
             size = columns(r1 - r0)
             view = windows(n, r0, r1)
-            if depthwise:
-                taps = view.reshape(groups, 1, n_off, size)
-                acc_t, tmp_t = acc[..., :size], tmp[..., :size]
-                np.multiply(taps[:, :, 0], w[:, :, 0, None], out=acc_t)
-                for k in range(1, n_off):
-                    np.multiply(taps[:, :, k], w[:, :, k, None], out=tmp_t)
-                    acc_t += tmp_t
-                result = acc_t
-            else:
-                np.copyto(reshaped_view(cols[..., :size], (groups, cg) + view.shape[1:]),
-                          view.reshape((groups, cg) + view.shape[1:]))
-                result = np.matmul(w, cols[..., :size], out=res[..., :size])
-            result = result.reshape(c_out, size)
+            np.copyto(reshaped_view(cols[..., :size], (groups, cg) + view.shape[1:]),
+                      view.reshape((groups, cg) + view.shape[1:]))
+            # (G, C_out/G, C_in/G * K) @ (G, C_in/G * K, L): depthwise is G = C_in products of one row each
+            result = np.matmul(w, cols[..., :size], out=res[..., :size]).reshape(c_out, size)
             if flat:  # drop the padding columns: output (o_1, ..., o_n) is at sum(o_a * S_a)
                 result = as_strided(result, shape=(c_out, r1 - r0) + rest,
                                     strides=(result.strides[0],) + tuple(s * itemsize for s in flat_strides),
