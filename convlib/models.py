@@ -297,7 +297,14 @@ class ShuffleNetV1(nn.Module):
     of 16, 0.5 x 24 = 12 not a multiple of 8). So each scaled stage width is rounded to the
     nearest multiple of ``4 g`` and the scaled stem to the nearest multiple of ``g``,
     halves up. For ``g = 3`` and for ``scale = 1`` nothing is rounded: the widths are the
-    paper's exactly. ``model.widths`` holds ``(stem, stage 2, stage 3, stage 4)``.
+    paper's exactly. ``model.widths`` holds ``(stem, stage 2, stage 3, stage 4)``. (The
+    authors' released code keeps a 24-channel stem at 1.5x; the paper's rule, followed
+    here, makes it 36.)
+
+    Counted at 224x224, with the final FC layer: 143.1, 140.8, 137.5, 134.3 and 138.4
+    million multiply-adds for ``g`` = 1, 2, 3, 4, 8 at 1x. Table 1 prints 143, 140, 137,
+    133 and 137M: the convolutions alone, without the FC layer (142.5, 140.0, 136.5,
+    133.3, 136.8M). Table 6's 524 for 2x (``g = 3``) includes it (524.0M; 522.1M without).
 
     Shapes
     ------

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
+from torch import nn
 
-from convlib import tables
+from convlib import models, tables
 from convlib.tables import ShareRow, TableRow, format_table
 
 # Section 3: MobileNet's Table 8 as the lecture quotes it (accuracy, million mult-adds, million params).
@@ -32,6 +34,11 @@ SHUFFLENET_LECTURE = [
     ("ShuffleNet 0.5x (arch2, g = 8)", "42.7", 40),
 ]
 QUOTED_ONLY = {"PVANET (our impl.)", "ShuffleNet 0.5x (arch2, g = 8)"}
+
+
+def on_meta(build, *args):
+    with torch.device("meta"):
+        return build(*args)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +95,11 @@ def test_mobilenet_and_vgg_rows_are_within_two_percent(mobilenet_rows):
     assert (mobilenet.counted_mult_adds, mobilenet.counted_params) == (568_740_352, 4_231_976)
     assert (vgg.counted_mult_adds, vgg.counted_params) == (15_470_264_320, 138_357_544)
     assert "s2" in mobilenet.note and "stride 1" in mobilenet.note
+    # the note's claim: without batch norm's scales and shifts, 4,210,088 parameters
+    model = on_meta(models.mobilenet_v1)
+    batch_norm = sum(p.numel() for m in model.modules() if isinstance(m, nn.BatchNorm2d)
+                     for p in m.parameters())
+    assert mobilenet.counted_params - batch_norm == 4_210_088 and "4,210,088" in mobilenet.note
 
 
 def test_googlenet_row_is_off_by_the_slips_its_note_names(mobilenet_rows):
