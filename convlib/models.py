@@ -164,7 +164,7 @@ class MobileNetV1(nn.Module):
     with stride 1 the depthwise layers are 3.06% of the multiply-adds and the total is
     568.7 million, as in Tables 2 and 8; with stride 2 the total would be 533.8 million.
 
-    ``width_mult`` (the paper's alpha, section 4.2) multiplies every layer's channels,
+    ``width_mult`` (the paper's alpha, its section 3.3) multiplies every layer's channels,
     rounded to the nearest int; the classifier reads ``round(1024 * alpha)`` features.
     The paper's resolution multiplier is simply the input size: the network is fully
     convolutional up to a global average pool (the paper's 7x7 average pool at 224),
@@ -209,6 +209,13 @@ def mobilenet_v1(width_mult=1.0, num_classes=1000) -> MobileNetV1:
     Counted at 224x224 (``model.input_size``): 568.7 million multiply-adds and 4.23 million
     parameters for ``width_mult=1`` (the paper's Table 8: 569 and 4.2). See
     :class:`MobileNetV1`. Section 3, "Depthwise separable convolution".
+
+    Parameters
+    ----------
+    width_mult : float, default 1.0
+        alpha > 0; every layer's channels are multiplied by it and rounded.
+    num_classes : int, default 1000
+        Outputs of the final fully connected layer.
     """
     fn = "mobilenet_v1"
     width_mult = _positive_real(fn, "width_mult", width_mult)
@@ -339,8 +346,17 @@ def shufflenet_v1(groups=3, scale=1.0, num_classes=1000) -> ShuffleNetV1:
     """ShuffleNet v1 with ``groups`` in 1, 2, 3, 4, 8 (Table 1) and width ``scale`` (0.25 to 2 in the paper).
 
     Counted at 224x224: 137.5 million multiply-adds for "ShuffleNet 1x (g=3)" (Table 1:
-    137M) and 524.3 million for "2x (g=3)" (Table 6: 524). See :class:`ShuffleNetV1`.
+    137M) and 524.0 million for "2x (g=3)" (Table 6: 524). See :class:`ShuffleNetV1`.
     Section 5, "Shuffle convolution".
+
+    Parameters
+    ----------
+    groups : int, default 3
+        ``g``, one of 1, 2, 3, 4, 8: the groups of every 1x1 convolution and of the shuffle.
+    scale : float, default 1.0
+        ``s`` > 0; Table 1's widths are multiplied by it (rounded as :class:`ShuffleNetV1` says).
+    num_classes : int, default 1000
+        Outputs of the final fully connected layer.
     """
     fn = "shufflenet_v1"
     if groups not in SHUFFLENET_V1_WIDTHS or isinstance(groups, bool):
@@ -433,10 +449,10 @@ class GoogLeNet(nn.Module):
     The stem (7x7/2 convolution, max pool, 1x1 and 3x3 convolutions, max pool), nine
     :class:`Inception` modules with Table 1's widths (:attr:`INCEPTIONS`), max pools
     between stages, global average pool, 40% dropout, linear. Local response
-    normalisation follows the first max pool and the 3x3 convolution, as in section 5 and
-    the released Caffe model; max pools round up, which gives Table 1's sizes 56, 28, 14, 7.
-    The two auxiliary classifiers are used in training only and "discarded at inference
-    time" (section 5), so they are not built.
+    normalisation follows the first max pool and the 3x3 convolution, as in its Figure 3;
+    max pools round up (as in the released Caffe model), which gives Table 1's sizes 56,
+    28, 14, 7. The two auxiliary classifiers help training only and are discarded at
+    inference (the paper's section 5), so they are not built and not counted.
 
     Counted at 224x224: 1,583 million multiply-adds and 6.998 million parameters. Table 1
     prints the same per-layer operations within rounding except two rows, where its own
@@ -507,8 +523,8 @@ class AlexNet(nn.Module):
     Five convolutions (96 11x11/4; 256 5x5; 384, 384 and 256 3x3) and three fully connected
     layers (4096, 4096, classes). Conv2, conv4 and conv5 read only the half of the
     previous layer on their own GPU: they are group convolutions with ``groups=2``
-    (section 3.5), the first use of grouped convolution, which ShuffleNet builds on
-    (section 5). Local response normalisation after conv1 and conv2, overlapping max
+    (the paper's section 3.5): grouped convolution, which ShuffleNet builds on (course
+    section 5). Local response normalisation after conv1 and conv2, overlapping max
     pools 3x3/2.
 
     The paper says the input is 224x224, but an 11x11 kernel at stride 4 without padding
@@ -596,7 +612,7 @@ class SqueezeNet(nn.Module):
     padding produces from 227x227 ((227 - 7) / 2 + 1 = 111), as in the released Caffe
     model, whose max pools round up: ``input_size`` is 227.
 
-    Counted: 832.6 million multiply-adds (ShuffleNet's Table 6: 833) and 1,248,424
+    Counted: 832.7 million multiply-adds (ShuffleNet's Table 6: 833) and 1,248,424
     parameters, exactly Table 1's total before pruning.
 
     Shapes
