@@ -487,7 +487,7 @@ def separable_scene(input, depthwise_weight, pointwise_weight, padding: int = 0,
     lines = [_wrap(f"d[{c}]{_index(spatial)} = ", _products(e.window, e.kernel), f" = {_fmt(e.value)}")
              for c, e in enumerate(depth_elements)]
     lines.append(_wrap(f"y{_index(out_index)} = ", _products(point.window, point.kernel),
-                       f" = {_fmt(point.value)}   (d \u00b7 pointwise weights)"))
+                       f" = {_fmt(point.value)}"))
     kernel, outs = depthwise_weight.shape[2:], output.shape[1:]
     counts = {
         "ordinary": counting.conv_mult_adds(c_in, c_out, kernel, outs),
