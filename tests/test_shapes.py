@@ -5,6 +5,8 @@ and a count or construction done by hand (window start positions that fit, the e
 of a scatter, a one-hot input pushed through a stack of torch convolutions).
 """
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -261,7 +263,9 @@ layer_strategy = st.tuples(st.integers(1, 4), st.integers(1, 2), st.integers(1, 
 def measured_receptive_field(layers):
     """Push every one-hot input of length n through a stack of torch conv1d with positive
     kernels; the inputs that reach output 0 span the receptive field."""
-    n = 160  # larger than any field the strategy can build (1 + 9 * (1 + 2 + 4 + 8) = 136)
+    # Long enough for one output: every layer's span, in input elements, is at most
+    # d(k - 1) + 1 times the product of all strides.
+    n = math.prod(s for _, s, _ in layers) * sum(d * (k - 1) + 1 for k, _, d in layers)
     out = torch.eye(n, dtype=torch.float64)[:, None, :]  # (n one-hot inputs, 1 channel, n)
     for k, s, d in layers:
         out = F.conv1d(out, torch.ones(1, 1, k, dtype=torch.float64), stride=s, dilation=d)
