@@ -42,14 +42,16 @@ def _blas_controller():
     return ThreadpoolController()  # numpy is loaded by now, so its BLAS is found
 
 
-def run_tiles(work: Callable[[Sequence[Task]], None], tasks: Sequence[Task]) -> None:
+def run_tiles(work: Callable[[Sequence[Task]], None], tasks: Sequence[Task], parallel: bool = True) -> None:
     """Call ``work(share)`` on about equal shares of ``tasks``, one share per core.
 
     ``work`` allocates its scratch buffers once per share and reuses them for
-    every task in it; tasks must write to disjoint parts of the output.
+    every task in it; tasks must write to disjoint parts of the output. With
+    ``parallel=False`` (work too small to repay starting threads) the tasks
+    run here, one after another, and BLAS keeps its own threads.
     """
     controller = _blas_controller()
-    n = min(cores(), len(tasks)) if controller is not None else 1
+    n = min(cores(), len(tasks)) if controller is not None and parallel else 1
     if n <= 1:
         work(tasks)
         return

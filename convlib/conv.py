@@ -47,6 +47,9 @@ __all__ = [
 # The columns of one tile stay under this many bytes, so that they are still in
 # the core's cache when the matrix product reads them.
 TILE_BYTES = 2**20
+# Below this many multiply-adds a convolution runs on the calling thread: the
+# thread pool's start-up would cost more than it saves.
+SERIAL_MULT_ADDS = 2**25
 
 
 class ConvArgs(NamedTuple):
@@ -147,8 +150,12 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
         return (r - 1) * flat_strides[0] + tail if flat else r * int(np.prod(rest))
 
     row_bytes = c_in * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
-    fits = max(1, TILE_BYTES // max(1, row_bytes))  # rows whose columns fit in the cache
-    bands = min(rows, max(-(-rows // fits), -(-2 * cores() // max(1, n_batch))))  # and >= 2 tiles per core
+    parallel = n_batch * c_out * cg * n_off * int(np.prod(a.out_size)) >= SERIAL_MULT_ADDS
+    if parallel:
+        fits = max(1, TILE_BYTES // max(1, row_bytes))  # rows whose columns fit in the cache
+        bands = min(rows, max(-(-rows // fits), -(-2 * cores() // max(1, n_batch))))  # and >= 2 tiles per core
+    else:  # small: whole images, and BLAS's own threads
+        bands = 1
     band = -(-rows // bands)  # the same height for every band
     tasks = [(n, r0, min(rows, r0 + band)) for n in range(n_batch) for r0 in range(0, rows, band)]
 
@@ -192,7 +199,7 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
             if bias is not None:
                 out[n, :, r0:r1] += bias
 
-    run_tiles(work, tasks)
+    run_tiles(work, tasks, parallel)
     return out
 
 

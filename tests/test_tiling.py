@@ -1,0 +1,37 @@
+"""The fast path's tiling: every way of cutting the output into tiles gives torch's result.
+
+Small inputs normally run as one tile on the calling thread; here the limits
+are lowered so that the same hypothesis configurations run as bands of one or
+a few rows, spread over the thread pool with BLAS held to one thread.
+"""
+
+import sys
+from unittest import mock
+
+import pytest
+from hypothesis import given
+from torch_oracle import conv_cases, conv_name, same_as_torch
+
+conv_module = sys.modules["convlib.conv"]  # convlib.conv is also the name of the function
+
+
+@pytest.mark.parametrize("tile_bytes", [1, 3 * 64, 2**20], ids=["one-row-bands", "few-row-bands", "cache-bands"])
+@given(case=conv_cases())
+def test_any_tiling_matches_torch(tile_bytes, case):
+    calls = []
+
+    real = conv_module.run_tiles
+
+    def spy(work, tasks, parallel=True):
+        calls.append((len(tasks), parallel))
+        return real(work, tasks, parallel)
+
+    with mock.patch.object(conv_module, "TILE_BYTES", tile_bytes), \
+         mock.patch.object(conv_module, "SERIAL_MULT_ADDS", 0), \
+         mock.patch.object(conv_module, "run_tiles", spy):
+        out = same_as_torch(conv_name(case.ndim), *case.args, **case.kwargs)
+    n_images = case.input.shape[0] if case.batched else 1
+    rows = out.shape[-case.ndim]
+    assert calls == [(calls[0][0], True)], "the parallel tiled path was not taken"
+    if tile_bytes == 1:  # every band is one row of one image
+        assert calls[0][0] == n_images * rows
