@@ -45,11 +45,12 @@ def test_pointwise_conv_is_a_1x1_conv(case):
 
 
 @given(case=pointwise_cases())
-def test_pointwise_conv_accepts_a_matrix_weight(case):
-    """The contract allows the weight as a plain (C_out, C_in) matrix: the same 1x1 convolution."""
+def test_pointwise_conv_refuses_a_matrix_weight(case):
+    """A (C_out, C_in) matrix does not say how many spatial axes the input has ((2, 3, 5) could be a
+    batch of 1D signals or one 2D map), so the weight must carry its 1x1 kernel axes, as in torch."""
     n, x, w, b = case
-    w_full = w.reshape(w.shape + (1,) * n)  # (C_out, C_in, 1, ..., 1)
-    assert_close(convlib.pointwise_conv(x, w, b), torch_op(conv_name(n), x, w_full, b))
+    with pytest.raises(ValueError, match=r"^pointwise_conv: weight must have at least 3 dimensions"):
+        convlib.pointwise_conv(x, w, b)
 
 
 @st.composite
