@@ -795,7 +795,8 @@ class _Grid:
         ``origin`` is the index (row, col) of the top-left cell, e.g. ``(-p, -p)`` for a padded
         input, so that padding has negative indices as in :func:`convlib.kernel_positions`.
         ``hatched`` lists cells (row, col, from 0 at the top-left) to hatch; ``outlines``
-        lists rectangles ``(row_min, col_min, row_max, col_max, color)`` in the ``origin`` index.
+        lists rectangles ``(row_min, col_min, row_max, col_max, color)`` in the ``origin`` index,
+        optionally with a last ``inset`` (in cells) to tell overlapping rectangles apart.
         """
         self.colors, self.labels, self.tones, self.origin = colors, labels, tones, origin
         self.hatched, self.outlines, self.title = hatched, outlines, title
@@ -885,8 +886,10 @@ class _Board:
                     cx, cy = grid.corner(hr + grid.origin[0], hc + grid.origin[1])
                     ink.setdefault(_TONES[grid.tones[hr, hc]], []).append(
                         (vertices * grid.cell + (cx + grid.cell / 2, cy - grid.cell / 2), codes))
-            for r_min, c_min, r_max, c_max, color in grid.outlines:
+            for r_min, c_min, r_max, c_max, color, *inset in grid.outlines:
+                gap = (inset[0] if inset else 0.0) * grid.cell
                 (x0, x1), (y1, y0) = grid.corner((r_min, r_max + 1), (c_min, c_max + 1))
+                x0, x1, y0, y1 = x0 + gap, x1 - gap, y0 + gap, y1 - gap
                 segments += [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))]
                 colours += [color] * 4
             x, y, w, h = grid.box
@@ -1336,14 +1339,15 @@ def draw_shuffle(scene: Scene, fig: Figure | None = None, footer: bool = True) -
     faint_segments, faint_colors, hot, xy, face, edge = [], [], [], [], [], []
     for n, (name, between) in enumerate([("plain", np.eye(channels, dtype=bool)), ("shuffled", a["shuffle"])]):
         x0 = 0.45 + n * _FIGURE_WIDTH / 2
-        y0 = top - 0.65 - (top - bottom - 0.75 - row_h * (channels - 1)) / 2  # channel 0, centred vertically
+        # Channel 0's height: the network, its column heads and title (0.6 in) centred vertically.
+        y0 = top - 0.6 - (top - bottom - 0.75 - row_h * (channels - 1)) / 2
 
         def at(col, row, x0=x0, y0=y0):  # inches of channel ``row`` in column ``col``
             return x0 + col * column_w, y0 - row * row_h
 
         seen = scene.highlighted["seen" if name == "shuffled" else "seen_plain"]
         board.write(f"{'with' if name == 'shuffled' else 'without'} shuffle: y[{out}] sees {len(seen)} of "
-                    f"{channels} inputs", x0 + 1.5 * column_w, top - 0.2, size=9.5)
+                    f"{channels} inputs", x0 + 1.5 * column_w, y0 + 0.42, size=9.5)
         heads = ["x", "h = layer 1", "h' = shuffled h" if name == "shuffled" else "h' = h", "y = layer 2"]
         for col, head in enumerate(heads):
             board.write(head, at(col, 0)[0], y0 + 0.17, size=8)
@@ -1429,10 +1433,11 @@ def draw_transposed(scene: Scene, fig: Figure | None = None, footer: bool = True
     low_row[0].show(colors, labels, tones, title=f"scatter: input {_size(x.shape[1:])}")
     _show_plain(low_row[1], w[0, 0], KERNEL, f"kernel, stride {a['stride']}")
     colors, labels, tones, outlines = _paint_output(a["scattered"][0], spatial)
-    for *_, rows_written, cols_written in a["terms"]:
-        # Each contributor's footprint: the output cells it writes, as kernel_positions gave them.
+    for n, (*_, rows_written, cols_written) in enumerate(a["terms"]):
+        # Each contributor's footprint: the output cells it writes, as kernel_positions gave them,
+        # each drawn a little further in so that overlapping footprints stay apart.
         outlines.append((max(min(rows_written), 0), max(min(cols_written), 0),
                          min(max(rows_written), out_shape[0] - 1), min(max(cols_written), out_shape[1] - 1),
-                         WINDOW))
+                         WINDOW, 0.06 + 0.07 * (n % 4)))
     low_row[2].show(colors, labels, tones, outlines=outlines, title="each x adds x\u00b7kernel at its footprint")
     return board.finish()
