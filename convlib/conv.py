@@ -98,14 +98,22 @@ def parse_conv_args(fn, input, weight, bias, stride, padding, dilation, groups, 
     return ConvArgs(x, weight, bias, stride, pads, dilation, groups, out_size, was_batched, dtype)
 
 
-def pad(x: np.ndarray, padding: tuple[tuple[int, int], ...], dtype=None) -> np.ndarray:
-    """Zero-pad the spatial axes of ``x`` (N, C, *S): a new C-contiguous array of ``dtype``."""
+def pad(x: np.ndarray, padding: tuple[tuple[int, int], ...], dtype=None, parallel: bool = False) -> np.ndarray:
+    """Zero-pad the spatial axes of ``x`` (N, C, *S): a new C-contiguous array of ``dtype``.
+
+    With ``parallel``, images are copied on all cores (the zeros are the
+    kernel's fresh pages, so they too are touched in parallel).
+    """
     dtype = x.dtype if dtype is None else dtype
     padded = np.zeros(x.shape[:2] + tuple(i + b + a for i, (b, a) in zip(x.shape[2:], padding, strict=True)),
                       dtype=dtype)
-    interior = (slice(None), slice(None)) + tuple(slice(b, b + i) for i, (b, _) in zip(x.shape[2:], padding,
-                                                                                       strict=True))
-    padded[interior] = x
+    interior = (slice(None),) + tuple(slice(b, b + i) for i, (b, _) in zip(x.shape[2:], padding, strict=True))
+
+    def copy(images) -> None:
+        for n in images:
+            padded[n][interior] = x[n]
+
+    run_tiles(copy, range(x.shape[0]), parallel)
     return padded
 
 
@@ -139,7 +147,8 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     c_out = a.weight.shape[0]
     cg, og, n_off = c_in // groups, c_out // groups, int(np.prod(kernel))
     itemsize = np.dtype(a.dtype).itemsize
-    xp = pad(a.x, a.padding, a.dtype)  # (N, C_in, *P)
+    parallel = n_batch * c_out * cg * n_off * int(np.prod(a.out_size)) >= SERIAL_MULT_ADDS
+    xp = pad(a.x, a.padding, a.dtype, parallel)  # (N, C_in, *P)
     flat_strides = [int(np.prod(xp.shape[ax + 3:])) for ax in range(len(kernel))]  # S_a
     rows, rest = a.out_size[0], a.out_size[1:]  # a tile is a band of output rows
     flat = all(s == 1 for s in stride)
@@ -150,7 +159,6 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
         return (r - 1) * flat_strides[0] + tail if flat else r * int(np.prod(rest))
 
     row_bytes = c_in * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
-    parallel = n_batch * c_out * cg * n_off * int(np.prod(a.out_size)) >= SERIAL_MULT_ADDS
     if parallel:
         fits = max(1, TILE_BYTES // max(1, row_bytes))  # rows whose columns fit in the cache
         bands = min(rows, max(-(-rows // fits), -(-2 * cores() // max(1, n_batch))))  # and >= 2 tiles per core
