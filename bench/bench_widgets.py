@@ -60,7 +60,8 @@ def run(rounds: int = 2) -> list[dict]:
                     else:
                         changes.append(elapsed)
         position = explorer.controls["position"]
-        steps = [_timed(position, (position.value + 1) % (position.max + 1)) for _ in range(min(40, position.max * 2))]
+        steps = [_timed(position, (position.value + 1) % (position.max + 1))
+                 for _ in range(min(40, position.max * 2))]
         rows.append({
             "explorer": name,
             "median_ms": float(np.median(changes)),

@@ -134,8 +134,8 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     of rows along the first spatial axis) whose columns fit in a core's cache,
     so the copy costs little and the product runs near the machine's peak.
 
-    The columns of a tile are one strided view of the padded input (see
-    :func:`_windows`), copied in one call. At stride 1 the view reads the
+    The columns of a tile are one strided view of the padded input (``windows``
+    below), copied in one call. At stride 1 the view reads the
     flattened input: output ``(o_1, ..., o_n)`` sits at flat position
     ``sum(o_a * S_a)`` (``S_a`` the padded input's flat strides), so a band of
     outputs is one contiguous run per offset. The products at the positions in

@@ -339,7 +339,9 @@ def conv_scene(input, weight, stride: int = 1, padding: int = 0, dilation: int =
     # Per-channel partial sums show the channels combining (section 2); a one-channel 3D
     # kernel is split by depth instead (section 6: a 3D convolution is a sum of 2D ones).
     by_depth = ndim == 3 and len(element.channels) == 1
-    windows, kernels = (element.window[0], element.kernel[0]) if by_depth else (element.window, element.kernel)
+    windows, kernels = element.window, element.kernel
+    if by_depth:
+        windows, kernels = windows[0], kernels[0]
     partials = (windows * kernels).reshape(len(windows), -1).sum(axis=1)
 
     single = input.shape[0] == 1 and weight.shape[0] == 1
@@ -497,7 +499,8 @@ def separable_scene(input, depthwise_weight, pointwise_weight, padding: int = 0,
         "ratio": counting.depthwise_separable_ratio(c_out, kernel),
     }
     formula = (_conv_formula(input.shape[1:], kernel, 1, padding, 1, outs, ("height", "width"))
-               + f"\nseparable / ordinary = 1/C_O + 1/(K1\u00b7K2) = 1/{c_out} + 1/({kernel[0]}\u00b7{kernel[1]})"
+               + "\nseparable / ordinary = 1/C_O + 1/(K1\u00b7K2)"
+               f" = 1/{c_out} + 1/({kernel[0]}\u00b7{kernel[1]})"
                f" = {counts['ratio']:.3f}:  {counts['separable']:,} against {counts['ordinary']:,} mult-adds")
     args = _kwargs(padding=(padding, 0))
     return Scene(
@@ -579,7 +582,8 @@ def shuffle_scene(channels: int, groups: int, position: int = 0) -> Scene:
     sum_text = (
         f"without shuffle: y[{out}] = \u03a3 w\u00b7h[{_spans(reads)}];  h[{_spans(reads)}] read "
         f"x[{_spans(seen_plain)}]: {len(seen_plain)} of {channels} inputs\n"
-        f"with shuffle:    y[{out}] = \u03a3 w\u00b7h'[{_spans(reads)}] = \u03a3 w\u00b7({moved});  these read "
+        f"with shuffle:    y[{out}] = \u03a3 w\u00b7h'[{_spans(reads)}] = \u03a3 w\u00b7({moved});  "
+        "these read "
         f"x[{_spans(seen)}]: {len(seen)} of {channels} inputs"
     )
     formula = (f"channel_shuffle(h, g={groups}): reshape the {channels} channels to (g, C/g) = "
@@ -588,9 +592,11 @@ def shuffle_scene(channels: int, groups: int, position: int = 0) -> Scene:
     return Scene(
         kind="shuffle", output=shuffled, position=out, out_index=(out,), value=float(len(seen)),
         highlighted={"output": ((out,),), "seen": tuple((int(c),) for c in seen),
-                     "seen_plain": tuple((int(c),) for c in seen_plain), "reads": tuple((int(c),) for c in reads)},
+                     "seen_plain": tuple((int(c),) for c in seen_plain),
+                     "reads": tuple((int(c),) for c in reads)},
         sum_text=sum_text, formula=formula,
-        call=f"convlib.conv2d(convlib.channel_shuffle(convlib.conv2d(x, w1, groups={g}), {g}), w2, groups={g})",
+        call=(f"convlib.conv2d(convlib.channel_shuffle(convlib.conv2d(x, w1, groups={g}), {g}), "
+              f"w2, groups={g})"),
         torch_call=(f"torch.nn.functional.conv2d(torch.nn.functional.channel_shuffle("
                     f"torch.nn.functional.conv2d(x, w1, groups={g}), {g}), w2, groups={g})"),
         arrays={"first": first, "shuffle": shuffle, "plain": plain, "shuffled": shuffled, "order": order},
@@ -640,7 +646,8 @@ def transposed_scene(input, weight, stride: int = 1, padding: int = 0, output_pa
     kernel = weight.shape[2:]
     insertion = tuple(shapes.zero_insertion_params(i, k, stride, padding, output_padding)
                       for i, k in zip(input.shape[1:], kernel, strict=True))
-    scattered = conv_transpose_naive(input, weight, stride=stride, padding=padding, output_padding=output_padding)
+    scattered = conv_transpose_naive(input, weight, stride=stride, padding=padding,
+                                     output_padding=output_padding)
     padded = zero_insert_and_pad(input, kernel, stride=stride, padding=padding, output_padding=output_padding)
     # The ordinary convolution equal to the transposed one: the kernel flipped in space,
     # in and out channels swapped, (C_in, C_out, k, k) -> (C_out, C_in, k, k).
@@ -676,8 +683,8 @@ def transposed_scene(input, weight, stride: int = 1, padding: int = 0, output_pa
     numeric = [f"{_factor(input[0, r, c])}\u00b7{_factor(weight[0, 0, a, b])}" for r, c, a, b, _, _ in terms]
     scatter_line = _wrap(f"scatter: {name} = ", symbolic,
                          " = " + " + ".join(numeric or ["0"]) + f" = {_fmt(scattered[out_index])}")
-    nonzero = [f"{_factor(a)}\u00b7{_factor(b)}" for a, b in zip(element.window.ravel(), element.kernel.ravel(),
-                                                              strict=True) if a != 0]
+    nonzero = [f"{_factor(a)}\u00b7{_factor(b)}"
+               for a, b in zip(element.window.ravel(), element.kernel.ravel(), strict=True) if a != 0]
     zeros = element.window.size - len(nonzero)
     gather_line = _wrap(f"zero insertion: {name} = ", nonzero or ["0"],
                         (f" + {zeros} products with a zero" if zeros else "") + f" = {_fmt(element.value)}")
@@ -687,16 +694,19 @@ def transposed_scene(input, weight, stride: int = 1, padding: int = 0, output_pa
         for n, (i, k, o) in enumerate(zip(input.shape[1:], kernel, output.shape[1:], strict=True))
         if n == 0 or insertion[0] != insertion[1])
     formula = (f"o = (i \u2212 1)\u00b7s \u2212 2p + k + a  =  {numbers_text}\n"
-               f"z = s \u2212 1 = {z.z},  p' = k \u2212 1 \u2212 p = {z.p_before} (after: p' + a = {z.p_after}),"
+               f"z = s \u2212 1 = {z.z},  p' = k \u2212 1 \u2212 p = {z.p_before}"
+               f" (after: p' + a = {z.p_after}),"
                f"  s' = {z.s_prime},  a = {z.a}\nboth views give the same output: "
                f"max |zero insertion \u2212 scatter| = {_fmt(np.abs(gathered - scattered).max())}")
     args = _kwargs(stride=(stride, 1), padding=(padding, 0), output_padding=(output_padding, 0))
     return Scene(
-        kind="transposed", output=output, position=position, out_index=out_index, value=float(output[out_index]),
+        kind="transposed", output=output, position=position, out_index=out_index,
+        value=float(output[out_index]),
         highlighted={"window": _window_cells(element), "output": (out_index,), "inserted": inserted,
                      "contributors": tuple((0, r, c) for r, c, *_ in terms)},
         sum_text=scatter_line + "\n" + gather_line, formula=formula,
-        call=f"convlib.conv_transpose2d(x, w{args})", torch_call=f"torch.nn.functional.conv_transpose2d(x, w{args})",
+        call=f"convlib.conv_transpose2d(x, w{args})",
+        torch_call=f"torch.nn.functional.conv_transpose2d(x, w{args})",
         arrays={"input": input, "weight": weight, "padded": padded, "flipped": flipped, "landed": landed,
                 "gathered": gathered, "scattered": scattered, "element": element, "terms": terms,
                 "insertion": insertion, "stride": stride},
@@ -713,7 +723,8 @@ _TEXT_TO_PATH = TextToPath()
 _EMPTY = Path(np.zeros((1, 2)))
 _SQUARE = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])  # a unit cell, counter-clockwise
 _SQUARE_LOOP = np.vstack([_SQUARE, _SQUARE[:1]])  # the same as a closed path
-_LOOP_CODES = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], dtype=Path.code_type)
+_LOOP_CODES = np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
+                       dtype=Path.code_type)
 
 
 @functools.cache
@@ -890,7 +901,8 @@ class _Board:
                 gap = (inset[0] if inset else 0.0) * grid.cell
                 (x0, x1), (y1, y0) = grid.corner((r_min, r_max + 1), (c_min, c_max + 1))
                 x0, x1, y0, y1 = x0 + gap, x1 - gap, y0 + gap, y1 - gap
-                segments += [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))]
+                segments += [((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)),
+                             ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))]
                 colours += [color] * 4
             x, y, w, h = grid.box
             self.write(grid.title, x + w / 2, y + h + 0.05)
@@ -1163,7 +1175,8 @@ def draw_multichannel(scene: Scene, fig: Figure | None = None, footer: bool = Tr
         _show_plain(grid, w[c_out, j], KERNEL, f"w[{c_out}, {j}]:  \u03a3 = {_fmt(partials[j])}")
     for c, grid in enumerate(outputs):
         current = spatial if c == c_out else None
-        _show_output(grid, scene.output[c], current, f"y[{c}] = \u03a3 of the sums above" if current else f"y[{c}]")
+        title = f"y[{c}] = \u03a3 of the sums above" if current else f"y[{c}]"
+        _show_output(grid, scene.output[c], current, title)
     return board.finish()
 
 
@@ -1246,7 +1259,8 @@ def draw_dilated(scene: Scene, fig: Figure | None = None, footer: bool = True) -
                      f"{_ARROW.join(map(str, a['fields']))}")
     names = ["input"] + [f"layer {n + 1}, d={d}" for n, d in enumerate(a["dilations"])]
     for n, name in enumerate(names):
-        board.write(name, x0 - 0.08, bottom + 0.05 + (n + 0.5) * stack_cell, size=7.5, ha="right", va="center")
+        board.write(name, x0 - 0.08, bottom + 0.05 + (n + 0.5) * stack_cell, size=7.5, ha="right",
+                    va="center")
     return board.finish()
 
 
@@ -1306,8 +1320,10 @@ def draw_separable(scene: Scene, fig: Figure | None = None, footer: bool = True)
     upper, lower = (bar_y + (bars_h - 0.1) * f for f in (0.75, 0.25))
     board.write("ordinary", bar_x - 0.1, upper, size=8, ha="right", va="center")
     board.write("separable", bar_x - 0.1, lower, size=8, ha="right", va="center")
-    board.write(f"{counts['ordinary']:,} mult-adds", bar_x + bar_w + 0.1, upper, size=8, ha="left", va="center")
-    board.write(f"{counts['depthwise']:,} depthwise + {counts['pointwise']:,} pointwise = {counts['ratio']:.0%}",
+    board.write(f"{counts['ordinary']:,} mult-adds", bar_x + bar_w + 0.1, upper, size=8, ha="left",
+                va="center")
+    board.write(f"{counts['depthwise']:,} depthwise + {counts['pointwise']:,} pointwise"
+                f" = {counts['ratio']:.0%}",
                 bar_x + bar_w + 0.1, lower, size=8, ha="left", va="center")
     return board.finish()
 
@@ -1328,7 +1344,8 @@ def draw_shuffle(scene: Scene, fig: Figure | None = None, footer: bool = True) -
     bottom, top = board.start(scene, footer, 3.5)
     if "network" not in board.axes:
         canvas = board.canvas
-        board.axes["network"] = (canvas.add_collection(LineCollection([], linewidths=1.0, alpha=0.6, zorder=1)),
+        board.axes["network"] = (canvas.add_collection(LineCollection([], linewidths=1.0, alpha=0.6,
+                                                                      zorder=1)),
                                  canvas.add_collection(LineCollection([], linewidths=2.4, colors="#333333",
                                                                       zorder=1)),
                                  canvas.scatter([], [], s=70, zorder=2, linewidths=1.0))
@@ -1337,7 +1354,8 @@ def draw_shuffle(scene: Scene, fig: Figure | None = None, footer: bool = True) -
     group_in, group_out = _groups_of(first), _groups_of(first.T)
     column_w, row_h = (_FIGURE_WIDTH / 2 - 1.15) / 3, min(0.3, (top - bottom - 0.75) / max(channels - 1, 1))
     faint_segments, faint_colors, hot, xy, face, edge = [], [], [], [], [], []
-    for n, (name, between) in enumerate([("plain", np.eye(channels, dtype=bool)), ("shuffled", a["shuffle"])]):
+    layers_between = [("plain", np.eye(channels, dtype=bool)), ("shuffled", a["shuffle"])]  # h -> h'
+    for n, (name, between) in enumerate(layers_between):
         x0 = 0.45 + n * _FIGURE_WIDTH / 2
         # Channel 0's height: the network, its column heads and title (0.6 in) centred vertically.
         y0 = top - 0.6 - (top - bottom - 0.75 - row_h * (channels - 1)) / 2
@@ -1439,5 +1457,6 @@ def draw_transposed(scene: Scene, fig: Figure | None = None, footer: bool = True
         outlines.append((max(min(rows_written), 0), max(min(cols_written), 0),
                          min(max(rows_written), out_shape[0] - 1), min(max(cols_written), out_shape[1] - 1),
                          WINDOW, 0.06 + 0.07 * (n % 4)))
-    low_row[2].show(colors, labels, tones, outlines=outlines, title="each x adds x\u00b7kernel at its footprint")
+    low_row[2].show(colors, labels, tones, outlines=outlines,
+                    title="each x adds x\u00b7kernel at its footprint")
     return board.finish()

@@ -103,7 +103,10 @@ class ExplorerState:
 
     @property
     def highlighted(self) -> dict[str, tuple]:
-        """The highlighted cells by name (``"window"``, ``"output"``, ...); see :class:`convlib.drawing.Scene`."""
+        """The highlighted cells by name (``"window"``, ``"output"``, ...).
+
+        See :class:`convlib.drawing.Scene`.
+        """
         return {} if self.scene is None else self.scene.highlighted
 
     @property
@@ -151,10 +154,12 @@ class Explorer:
         self.controls: dict[str, widgets.Widget] = {}
         for name, (low, high, default, label) in self.sliders.items():
             self.controls[name] = widgets.IntSlider(
-                value=values.get(name, default), min=low, max=high, description=label, continuous_update=False,
+                value=values.get(name, default), min=low, max=high, description=label,
+                continuous_update=False,
                 style={"description_width": "110px"}, layout=widgets.Layout(width="300px"))
         position = widgets.IntSlider(value=0, min=0, max=0, description=self.position_label,
-                                     style={"description_width": "110px"}, layout=widgets.Layout(width="420px"))
+                                     style={"description_width": "110px"},
+                                     layout=widgets.Layout(width="420px"))
         play = widgets.Play(value=0, min=0, max=0, interval=700, description="walk the output")
         # Linked in Python, not in the browser (jslink), so that driving either one headless works too.
         widgets.link((play, "value"), (position, "value"))
@@ -243,7 +248,8 @@ class Explorer:
         self.text.value = (f"<pre style='font-size:12px; line-height:1.35; white-space:pre-wrap; margin:2px'>"
                            f"{html.escape(scene.sum_text)}\n{html.escape(scene.formula)}</pre>")
         shapes = ", ".join(f"{name}: {array.shape}" for name, array in self.inputs(params).items())
-        self.calls.value = (f"<div style='font-size:12px'><code>{html.escape(scene.call)}</code> &nbsp;or&nbsp; "
+        self.calls.value = (f"<div style='font-size:12px'><code>{html.escape(scene.call)}</code>"
+                            " &nbsp;or&nbsp; "
                             f"<code>{html.escape(scene.torch_call)}</code><br><small>{html.escape(shapes)}"
                             f"</small></div>")
 
@@ -299,7 +305,8 @@ class MultichannelExplorer(Explorer):
 
     title = "Multichannel convolution"
     section = "2 (2D convolution: D_in and D_out maps)"
-    sliders = {"in_channels": (1, 4, 3, "D_in"), "out_channels": (1, 4, 2, "D_out"), "groups": (1, 4, 1, "groups"),
+    sliders = {"in_channels": (1, 4, 3, "D_in"), "out_channels": (1, 4, 2, "D_out"),
+               "groups": (1, 4, 1, "groups"),
                "input_size": (3, 6, 4, "input size i"), "kernel_size": (1, 3, 3, "kernel size k"),
                "stride": (1, 2, 1, "stride s"), "padding": (0, 2, 1, "padding p")}
     draw = staticmethod(drawing.draw_multichannel)

@@ -58,7 +58,10 @@ def number(text: str) -> float:
 
 
 def check_sum_line(line: str) -> tuple[float, list[tuple[float, float]]]:
-    """Evaluate ``label: a·b + c·d = v`` (or ``... = a·b + ... = v``): assert the arithmetic; return v and products."""
+    """Evaluate ``label: a·b + c·d = v`` (or ``... = a·b + ... = v``).
+
+    Asserts the arithmetic; returns v and the products' factors.
+    """
     parts = line.split(" = ")
     value = number(parts[-1])
     expression = parts[-2].split(": ")[-1]
@@ -71,7 +74,8 @@ def check_sum_line(line: str) -> tuple[float, list[tuple[float, float]]]:
         total += float(np.prod(factors))
         if len(factors) == 2:
             products.append((factors[0], factors[1]))
-    assert total == pytest.approx(value), f"the written sum {expression!r} is {total}, but the line says {value}"
+    assert total == pytest.approx(value), (
+        f"the written sum {expression!r} is {total}, but the line says {value}")
     return value, products
 
 
@@ -203,7 +207,10 @@ def test_conv_scene_call_computes_the_drawn_output():
 
 
 def stack_depends_on(kernel_size: int, dilations, length: int, top: int) -> set[int]:
-    """Input positions that element ``top`` of a stack of 'same'-padded 1D convolutions reads (torch autograd)."""
+    """Input positions that element ``top`` of a stack of 'same'-padded 1D convolutions reads.
+
+    By torch autograd, as :func:`depends_on`.
+    """
     x = torch.zeros((1, 1, length), dtype=torch.float64, requires_grad=True)
     y = x
     for d in dilations:
@@ -213,7 +220,8 @@ def stack_depends_on(kernel_size: int, dilations, length: int, top: int) -> set[
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
-@pytest.mark.parametrize(("kernel_size", "dilation", "layers"), [(3, 1, 3), (3, 2, 3), (2, 3, 2), (4, 2, 4), (1, 2, 2)])
+@pytest.mark.parametrize(("kernel_size", "dilation", "layers"),
+                         [(3, 1, 3), (3, 2, 3), (2, 3, 2), (4, 2, 4), (1, 2, 2)])
 def test_dilated_scene_receptive_field_matches_torch_and_the_formula(kernel_size, dilation, layers):
     x = drawing.example_array((1, 9, 9))
     w = np.ones((1, 1, kernel_size, kernel_size))
@@ -365,18 +373,21 @@ PICTURES = {
                lambda: drawing.conv_scene(ex((1, 8)), ones(1, 1, 3), stride=2, padding=1, position=2),
                lambda: drawing.conv_scene(ex((1, 12)), ones(1, 1, 2), dilation=3, position=6)),
     "multichannel": (drawing.draw_multichannel,
-                     lambda: drawing.conv_scene(ex((4, 4, 4)), ones(2, 2, 3, 3), padding=1, groups=2, position=20),
+                     lambda: drawing.conv_scene(ex((4, 4, 4)), ones(2, 2, 3, 3), padding=1, groups=2,
+                                                position=20),
                      lambda: drawing.conv_scene(ex((2, 5, 5)), ones(1, 2, 2, 2), position=3)),
     "conv3d": (drawing.draw_conv3d,
                lambda: drawing.conv_scene(ex((1, 3, 4, 4)), ones(1, 1, 2, 2, 2), padding=1, position=30),
                lambda: drawing.conv_scene(ex((1, 2, 3, 3)), ones(1, 1, 1, 2, 2), position=1)),
     "dilated": (drawing.draw_dilated,
                 lambda: drawing.dilated_scene(ex((1, 7, 7)), ones(1, 1, 3, 3), dilation=2, position=4),
-                lambda: drawing.dilated_scene(ex((1, 5, 5)), ones(1, 1, 2, 2), padding=1, layers=2, position=2)),
+                lambda: drawing.dilated_scene(ex((1, 5, 5)), ones(1, 1, 2, 2), padding=1, layers=2,
+                                              position=2)),
     "separable": (drawing.draw_separable,
-                  lambda: drawing.separable_scene(ex((2, 4, 4)), ones(2, 1, 3, 3), ones(3, 2, 1, 1), padding=1,
-                                                  position=9),
-                  lambda: drawing.separable_scene(ex((1, 3, 3)), ones(1, 1, 2, 2), ones(2, 1, 1, 1), position=1)),
+                  lambda: drawing.separable_scene(ex((2, 4, 4)), ones(2, 1, 3, 3), ones(3, 2, 1, 1),
+                                                  padding=1, position=9),
+                  lambda: drawing.separable_scene(ex((1, 3, 3)), ones(1, 1, 2, 2), ones(2, 1, 1, 1),
+                                                  position=1)),
     "shuffle": (drawing.draw_shuffle,
                 lambda: drawing.shuffle_scene(6, 3, position=4),
                 lambda: drawing.shuffle_scene(4, 2, position=1)),

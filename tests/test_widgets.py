@@ -42,15 +42,17 @@ ORACLES = {
     "shuffle": lambda p, a: F.conv2d(F.channel_shuffle(F.conv2d(t(a["x"]), t(a["w1"]), groups=p["groups"]),
                                                        p["groups"]), t(a["w2"]), groups=p["groups"]),
     "conv3d": lambda p, a: F.conv3d(t(a["x"]), t(a["w"]), stride=p["stride"], padding=p["padding"]),
-    "transposed": lambda p, a: F.conv_transpose2d(t(a["x"]), t(a["w"]), stride=p["stride"], padding=p["padding"],
-                                                  output_padding=p["output_padding"]),
+    "transposed": lambda p, a: F.conv_transpose2d(t(a["x"]), t(a["w"]), stride=p["stride"],
+                                                  padding=p["padding"], output_padding=p["output_padding"]),
 }
 
 # The torch function whose gradient tells which input cells an output element reads.
 WINDOW_OPS = {
     "conv2d": lambda p: (F.conv2d, {"stride": p["stride"], "padding": p["padding"]}),
-    "multichannel": lambda p: (F.conv2d, {"stride": p["stride"], "padding": p["padding"], "groups": p["groups"]}),
-    "conv1d": lambda p: (F.conv1d, {"stride": p["stride"], "padding": p["padding"], "dilation": p["dilation"]}),
+    "multichannel": lambda p: (F.conv2d, {"stride": p["stride"], "padding": p["padding"],
+                                          "groups": p["groups"]}),
+    "conv1d": lambda p: (F.conv1d, {"stride": p["stride"], "padding": p["padding"],
+                                    "dilation": p["dilation"]}),
     "dilated": lambda p: (F.conv2d, {"padding": p["padding"], "dilation": p["dilation"]}),
     "conv3d": lambda p: (F.conv3d, {"stride": p["stride"], "padding": p["padding"]}),
 }
@@ -98,7 +100,7 @@ def drive(name: str, explorer: W.Explorer, **values: int) -> None:
     check_shown(name, explorer, picture, params)
 
 
-# ----------------------------------------------------------------------------- every control through its range
+# ----------------------------------------------------------------------------- every control, its whole range
 
 
 @pytest.mark.parametrize("name", W.EXPLORERS)
