@@ -191,19 +191,20 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     def work(share) -> None:
         most = columns(band)
         cols = np.empty((groups, cg * n_off, most), dtype=a.dtype)  # (G, C_in/G * K, L)
-        res = np.empty((groups, og, most), dtype=a.dtype)
+        res = np.empty((groups, og, most), dtype=a.dtype) if flat else None
         for n, r0, r1 in share:
             size = columns(r1 - r0)
             view = windows(n, r0, r1)
             np.copyto(reshaped_view(cols[..., :size], (groups, cg) + view.shape[1:]),
                       view.reshape((groups, cg) + view.shape[1:]))
             # (G, C_out/G, C_in/G * K) @ (G, C_in/G * K, L): depthwise is G = C_in products of one row each
-            result = np.matmul(w, cols[..., :size], out=res[..., :size]).reshape(c_out, size)
-            if flat:  # drop the padding columns: output (o_1, ..., o_n) is at sum(o_a * S_a)
-                result = as_strided(result, shape=(c_out, r1 - r0) + rest,
-                                    strides=(result.strides[0],) + tuple(s * itemsize for s in flat_strides),
-                                    writeable=False)
-            out[n, :, r0:r1] = result.reshape((c_out, r1 - r0) + rest)
+            if flat:
+                result = np.matmul(w, cols[..., :size], out=res[..., :size]).reshape(c_out, size)
+                # drop the padding columns: output (o_1, ..., o_n) is at sum(o_a * S_a)
+                out[n, :, r0:r1] = as_strided(result, shape=(c_out, r1 - r0) + rest, writeable=False,
+                                              strides=(result.strides[0],) + tuple(s * itemsize for s in flat_strides))
+            else:  # the product lands in the output itself: a band of rows is a (C_out, L) matrix there
+                np.matmul(w, cols[..., :size], out=reshaped_view(out[n, :, r0:r1], (groups, og, size)))
             if bias is not None:
                 out[n, :, r0:r1] += bias
 
