@@ -44,6 +44,7 @@ from .transposed import (
     conv_transpose_naive,
     conv_transpose_zero_insertion,
     insert_zeros,
+    transposed_as_conv_weight,
     zero_insert_and_pad,
 )
 
@@ -79,6 +80,7 @@ __all__ = [
     "receptive_field",
     "receptive_fields",
     "same_padding",
+    "transposed_as_conv_weight",
     "zero_insert_and_pad",
     "zero_insertion_params",
 ]

@@ -60,7 +60,7 @@ from .conv import conv1d, conv2d, conv3d, conv_element
 from .dilated import dilate_kernel
 from .separable import depthwise_conv, depthwise_separable_conv
 from .shuffle import channel_shuffle
-from .transposed import conv_transpose2d, conv_transpose_naive, zero_insert_and_pad
+from .transposed import conv_transpose2d, conv_transpose_naive, transposed_as_conv_weight, zero_insert_and_pad
 
 __all__ = [
     "INPUT",
@@ -651,7 +651,7 @@ def transposed_scene(input, weight, stride: int = 1, padding: int = 0, output_pa
     padded = zero_insert_and_pad(input, kernel, stride=stride, padding=padding, output_padding=output_padding)
     # The ordinary convolution equal to the transposed one: the kernel flipped in space,
     # in and out channels swapped, (C_in, C_out, k, k) -> (C_out, C_in, k, k).
-    flipped = np.flip(weight, axis=(2, 3)).swapaxes(0, 1)
+    flipped = transposed_as_conv_weight(weight)
     gathered = conv2d(padded, flipped)
     position = _position("transposed_scene", position, output.size)
     out_index = _unravel(position, output.shape)

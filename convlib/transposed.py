@@ -35,6 +35,7 @@ __all__ = [
     "conv_transpose_naive",
     "conv_transpose_zero_insertion",
     "insert_zeros",
+    "transposed_as_conv_weight",
     "zero_insert_and_pad",
 ]
 
@@ -290,20 +291,37 @@ def zero_insert_and_pad(input, kernel_size, stride=1, padding=0, output_padding=
     return padded[(slice(None),) * lead + crop]
 
 
+def transposed_as_conv_weight(weight, groups: int = 1) -> np.ndarray:
+    """The kernel of the ordinary convolution that equals a transposed one: flipped along every spatial
+    axis, its in and out channels swapped within each group.
+
+    Shapes
+    ------
+    weight ``(C_in, C_out / groups, *k)`` (a transposed convolution's) -> ``(C_out, C_in / groups, *k)``
+    (an ordinary convolution's).
+    """
+    fn = "transposed_as_conv_weight"
+    weight = _args.numeric_array(fn, "weight", weight)
+    _args.spatial_rank(fn, weight)
+    groups = _args.positive_int(fn, "groups", groups)
+    c_in, og, kernel = weight.shape[0], weight.shape[1], weight.shape[2:]
+    if c_in % groups:
+        raise ValueError(f"{fn}: in_channels ({c_in}, weight.shape[0]) must be divisible by groups ({groups})")
+    swapped = (weight.reshape((groups, c_in // groups, og) + kernel)
+               .swapaxes(1, 2)  # (G, C_out/G, C_in/G, *k)
+               .reshape((groups * og, c_in // groups) + kernel))
+    return np.ascontiguousarray(swapped[(slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)])
+
+
 def conv_transpose_zero_insertion(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                                   dilation=1) -> np.ndarray:
     """A transposed convolution computed as the lecture draws it: an ordinary convolution of the
     zero-inserted, padded input (:func:`zero_insert_and_pad`) with stride 1 and the kernel flipped
-    along every spatial axis, its in and out channels swapped (within each group).
+    along every spatial axis, its in and out channels swapped (:func:`transposed_as_conv_weight`).
     """
     fn = "conv_transpose_zero_insertion"
     a = parse_transpose_args(fn, input, weight, bias, stride, padding, output_padding, groups, dilation)
-    kernel, og = a.weight.shape[2:], a.weight.shape[1]
-    cg = a.x.shape[1] // a.groups
-    spread = zero_insert_and_pad(a.x, kernel, a.stride, a.padding, a.output_padding, a.dilation)
-    swapped = (a.weight.reshape((a.groups, cg, og) + kernel)
-               .swapaxes(1, 2)  # (G, C_out/G, C_in/G, *k)
-               .reshape((a.groups * og, cg) + kernel))
-    flipped = swapped[(slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)]
-    out = convolve(fn, spread, flipped, a.bias, stride=1, padding=0, dilation=a.dilation, groups=a.groups)
+    spread = zero_insert_and_pad(a.x, a.weight.shape[2:], a.stride, a.padding, a.output_padding, a.dilation)
+    out = convolve(fn, spread, transposed_as_conv_weight(a.weight, a.groups), a.bias, stride=1, padding=0,
+                   dilation=a.dilation, groups=a.groups)
     return _finish(a, out)

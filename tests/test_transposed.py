@@ -171,6 +171,13 @@ def test_zero_insertion_built_by_hand_matches_torch(case):
     by_hand = torch_op(conv_name(n), padded, flipped_swapped(w, kw["groups"]), b, dilation=kw["dilation"],
                        groups=kw["groups"])
     assert_close(by_hand, torch_op(conv_transpose_name(n), x, w, b, **kw))
+    assert_close(convlib.transposed_as_conv_weight(w, kw["groups"]), flipped_swapped(w, kw["groups"]))
+
+
+def test_transposed_as_conv_weight_refuses_groups_that_do_not_divide():
+    with pytest.raises(ValueError, match=r"^transposed_as_conv_weight: in_channels \(4, weight.shape\[0\]\) "
+                                         r"must be divisible by groups \(3\)"):
+        convlib.transposed_as_conv_weight(np.zeros((4, 1, 3, 3)), groups=3)
 
 
 # ----------------------------------------------------------------------------- adjoint and gradient
