@@ -47,9 +47,10 @@ __all__ = [
 # The columns of one tile stay under this many bytes, so that they are still in
 # the core's cache when the matrix product reads them.
 TILE_BYTES = 2**20
-# Below this many multiply-adds a convolution runs on the calling thread: the
-# thread pool's start-up would cost more than it saves.
+# Below this much work (in multiply-adds, see _conv_forward) a convolution runs on
+# the calling thread: the thread pool's start-up would cost more than it saves.
 SERIAL_MULT_ADDS = 2**25
+COPY_COST = 8
 
 
 class ConvArgs(NamedTuple):
@@ -147,7 +148,10 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     c_out = a.weight.shape[0]
     cg, og, n_off = c_in // groups, c_out // groups, int(np.prod(kernel))
     itemsize = np.dtype(a.dtype).itemsize
-    parallel = n_batch * c_out * cg * n_off * int(np.prod(a.out_size)) >= SERIAL_MULT_ADDS
+    # The work in multiply-adds: the products, and the copy into the columns (a copied element costs
+    # about COPY_COST multiply-adds' time: BLAS does ~75 G multiply-adds a second per core, a copy ~10 G elements).
+    work = n_batch * int(np.prod(a.out_size)) * n_off * (c_out * cg + COPY_COST * c_in)
+    parallel = work >= SERIAL_MULT_ADDS
     xp = pad(a.x, a.padding, a.dtype, parallel)  # (N, C_in, *P)
     flat_strides = [int(np.prod(xp.shape[ax + 3:])) for ax in range(len(kernel))]  # S_a
     rows, rest = a.out_size[0], a.out_size[1:]  # a tile is a band of output rows
@@ -158,7 +162,8 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     def columns(r: int) -> int:
         return (r - 1) * flat_strides[0] + tail if flat else r * int(np.prod(rest))
 
-    row_bytes = c_in * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
+    # one group's columns per row: each group's product reads only its own, so they are what must fit
+    row_bytes = cg * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
     if parallel:
         fits = max(1, TILE_BYTES // max(1, row_bytes))  # rows whose columns fit in the cache
         bands = min(rows, max(-(-rows // fits), -(-2 * cores() // max(1, n_batch))))  # and >= 2 tiles per core
