@@ -2,11 +2,12 @@
 
 For each explorer of :mod:`convlib.widgets`, every slider is swept through its
 range and back, as a learner drags it; each change is timed from setting the
-slider's value to the new PNG in the image widget (scene from convlib, draw
-in place, PNG encoding). Changes to an invalid combination only show a
-message, so they are counted but not timed. The position control is timed
-separately, stepping through the output. The budget (issue #4) is a median
-of at most 50 ms per parameter change on the course's 2-core machine.
+slider's value to the new PNG in the image widget (scene from
+:mod:`convlib.scenes`, drawn in place by :mod:`convlib.drawing`, PNG
+encoding). Changes to an invalid combination only show a message, so they
+are counted but not timed. The position control is timed separately,
+stepping through the output. The budget (issue #4) is a median of at most
+50 ms per parameter change on the course's 2-core machine.
 
 Run ``python -m bench`` (``make bench``) or ``python bench/bench_widgets.py``.
 """

@@ -28,7 +28,7 @@ An explorer is an :class:`Explorer` object; the returned box carries it as
     ex.controls["padding"].value = 0        # any control, as a learner would
     ex.state.output_size, ex.state.message  # what is shown now
 
-Every change recomputes a :class:`convlib.drawing.Scene` (convlib's own
+Every change recomputes a :class:`convlib.scenes.Scene` (convlib's own
 computation) and redraws the same figure in place with the matching pure
 draw function of :mod:`convlib.drawing`. An invalid combination never
 raises: convlib's ``ValueError`` message is shown (e.g. ``conv2d: kernel 5
@@ -45,8 +45,8 @@ from typing import Any, ClassVar
 import ipywidgets as widgets
 import numpy as np
 
-from . import drawing
-from .drawing import example_array
+from . import drawing, scenes
+from .scenes import example_array
 
 __all__ = [
     "EXPLORERS",
@@ -81,14 +81,14 @@ class ExplorerState:
     ----------
     params : dict
         The parameters of the picture on screen (the last valid combination).
-    scene : convlib.drawing.Scene or None
+    scene : convlib.scenes.Scene or None
         Its scene; ``None`` only if no combination has been valid yet.
     message : str
         convlib's error message if the current combination is invalid, else ``""``.
     """
 
     params: dict[str, int] = field(default_factory=dict)
-    scene: drawing.Scene | None = None
+    scene: scenes.Scene | None = None
     message: str = ""
 
     @property
@@ -105,7 +105,7 @@ class ExplorerState:
     def highlighted(self) -> dict[str, tuple]:
         """The highlighted cells by name (``"window"``, ``"output"``, ...).
 
-        See :class:`convlib.drawing.Scene`.
+        See :class:`convlib.scenes.Scene`.
         """
         return {} if self.scene is None else self.scene.highlighted
 
@@ -217,7 +217,7 @@ class Explorer:
         """The arrays of the scene, named as in the one-line calls (``x``, ``w``, ...)."""
         raise NotImplementedError
 
-    def scene(self, params: dict[str, int], position: int) -> drawing.Scene:
+    def scene(self, params: dict[str, int], position: int) -> scenes.Scene:
         """The scene of ``params`` with the output element ``position`` highlighted."""
         raise NotImplementedError
 
@@ -253,7 +253,7 @@ class Explorer:
                             f"<code>{html.escape(scene.torch_call)}</code><br><small>{html.escape(shapes)}"
                             f"</small></div>")
 
-    def _sync_position(self, scene: drawing.Scene) -> None:
+    def _sync_position(self, scene: scenes.Scene) -> None:
         """Let the position control span this output and show the element drawn."""
         position, play = self.controls["position"], self.controls["play"]
         self._syncing = True
@@ -264,7 +264,7 @@ class Explorer:
         finally:
             self._syncing = False
 
-    def position_count(self, scene: drawing.Scene) -> int:
+    def position_count(self, scene: scenes.Scene) -> int:
         """How many elements the position control walks."""
         return scene.output.size
 
@@ -292,8 +292,8 @@ class Conv2dExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
-                                  position=position)
+        return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
+                                 position=position)
 
 
 class MultichannelExplorer(Explorer):
@@ -320,8 +320,8 @@ class MultichannelExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
-                                  groups=params["groups"], position=position)
+        return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
+                                 groups=params["groups"], position=position)
 
 
 class Conv1dExplorer(Explorer):
@@ -342,8 +342,8 @@ class Conv1dExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
-                                  dilation=params["dilation"], position=position)
+        return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
+                                 dilation=params["dilation"], position=position)
 
 
 class SeparableExplorer(Explorer):
@@ -368,7 +368,7 @@ class SeparableExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.separable_scene(a["x"], a["wd"], a["wp"], padding=params["padding"], position=position)
+        return scenes.separable_scene(a["x"], a["wd"], a["wp"], padding=params["padding"], position=position)
 
 
 class DilatedExplorer(Explorer):
@@ -392,8 +392,8 @@ class DilatedExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.dilated_scene(a["x"], a["w"], padding=params["padding"], dilation=params["dilation"],
-                                     layers=params["layers"], position=position)
+        return scenes.dilated_scene(a["x"], a["w"], padding=params["padding"], dilation=params["dilation"],
+                                    layers=params["layers"], position=position)
 
 
 class ShuffleExplorer(Explorer):
@@ -416,7 +416,7 @@ class ShuffleExplorer(Explorer):
                 "w2": _weights((c, per_group, 1, 1), seed=2)}
 
     def scene(self, params, position):
-        return drawing.shuffle_scene(params["channels"], params["groups"], position=position)
+        return scenes.shuffle_scene(params["channels"], params["groups"], position=position)
 
     def position_count(self, scene):
         return scene.output.shape[1]
@@ -441,8 +441,8 @@ class Conv3dExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
-                                  position=position)
+        return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
+                                 position=position)
 
 
 class TransposedExplorer(Explorer):
@@ -466,8 +466,8 @@ class TransposedExplorer(Explorer):
 
     def scene(self, params, position):
         a = self.inputs(params)
-        return drawing.transposed_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
-                                        output_padding=params["output_padding"], position=position)
+        return scenes.transposed_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
+                                       output_padding=params["output_padding"], position=position)
 
 
 def conv2d_explorer(**values: int) -> widgets.VBox:

@@ -1,9 +1,9 @@
 """Write the README's picture of each explorer: docs/figures/<explorer>.png (`make figures`).
 
-Each picture is what the explorer shows for the parameters and position below,
-drawn by the same convlib.drawing function with the sum of products and the
-formula written underneath (the explorer writes those as text under its
-picture instead).
+Each picture is what the explorer shows for the parameters and position below:
+its convlib.scenes scene, drawn by the same convlib.drawing function with the
+sum of products and the formula written underneath (the explorer writes
+those as text under its picture instead).
 
 Usage: python scripts/make_figures.py [output directory, default docs/figures]
 """

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_drawing import check_sum_line, depends_on, inside, logical_lines, shuffle_reach
+from test_scenes import check_sum_line, depends_on, inside, logical_lines, shuffle_reach
 
 import convlib
 from convlib import widgets as W
