@@ -225,6 +225,10 @@ def test_solution_scores_full_marks(grading):
     # The hidden tests were restored and run, not only the visible ones.
     restored = graded_cells(grading.autograded("solution"))
     assert sum("### BEGIN HIDDEN TESTS" in c.source for c in restored.values()) == len(restored)
+    # The whole notebook runs top to bottom without an error (the Try it explorers included).
+    errors = [c.id for c in grading.autograded("solution").cells
+              if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert errors == []
 
 
 def test_blank_notebook_scores_zero_and_is_still_graded(grading):
