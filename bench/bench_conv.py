@@ -1,9 +1,9 @@
 """convlib against torch on the course's benchmark shapes, timed in the same run.
 
 Both run float32 on the same inputs (torch on its own aligned copy), torch
-pinned to 2 threads. Each side is timed in blocks, alternating, after a pause
-that lets the other library's worker threads go idle, and the median of all
-its runs is kept. The ratio is convlib's median over torch's: below 1, convlib
+pinned to 2 threads. Each side is timed in blocks, alternating, each block after
+a pause that lets the other library's worker threads go idle (``PAUSE``), and
+the median of all its runs is kept. The ratio is convlib's median over torch's: below 1, convlib
 is faster. "gemm ms" is numpy's matrix product alone on the same number of
 multiply-adds (one call, as im2col would make it): the floor that numpy's BLAS
 sets for any convolution written with it.
@@ -19,6 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 import convlib
+
+# Seconds between timed blocks. BLAS and OpenMP worker threads spin for a while
+# after their last job (OpenBLAS about 0.1 s), stealing a core from whichever
+# library is timed next; the pause lets them fall asleep first.
+PAUSE = 0.3
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def _median_time(fn, args, repeats, rounds, other=None, other_args=None) -> tupl
     pairs = [(0, fn, args)] + ([(1, other, other_args)] if other else [])
     for _ in range(rounds):
         for key, f, a in pairs:
-            time.sleep(0.05)
+            time.sleep(PAUSE)
             f(*a)  # warm: caches, thread pools, torch's kernel choice
             for _ in range(repeats):
                 start = time.perf_counter()
