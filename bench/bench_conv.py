@@ -24,6 +24,9 @@ import convlib
 # after their last job (OpenBLAS about 0.1 s), stealing a core from whichever
 # library is timed next; the pause lets them fall asleep first.
 PAUSE = 0.3
+# Seconds each side runs untimed before its block: after the pause the cores
+# need a moment of work to come back to full speed.
+WARM = 0.2
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def _median_time(fn, args, repeats, rounds, other=None, other_args=None) -> tupl
     for _ in range(rounds):
         for key, f, a in pairs:
             time.sleep(PAUSE)
-            f(*a)  # warm: caches, thread pools, torch's kernel choice
+            warm_until = time.perf_counter() + WARM
+            while time.perf_counter() < warm_until:  # caches, thread pools, torch's kernel choice, clock speed
+                f(*a)
             for _ in range(repeats):
                 start = time.perf_counter()
                 f(*a)
