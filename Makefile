@@ -3,6 +3,7 @@
 #   make test     lint, then the whole test suite
 #   make bench    convlib against torch, and the explorers' redraw time
 #   make figures  the explorer pictures in docs/figures/
+#   make release  the students' notebooks/ from solutions/, with nbgrader
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
 # nbgrader and the kernels run the tools of .venv (nbgrader calls alembic by name).
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install lab test lint bench figures clean
+.PHONY: install lab test lint bench figures release clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ bench: install
 
 figures: install
 	$(BIN)/python scripts/make_figures.py
+
+release: install
+	$(BIN)/python -m grader.release
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

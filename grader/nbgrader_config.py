@@ -29,3 +29,6 @@ c.Exchange.root = str(GRADER / "exchange")
 # for a 2-core machine but never hangs on a broken submission.
 c.ClearOutput.enabled = True
 c.ExecutePreprocessor.timeout = 120
+# A student who deletes a graded cell gets it back, graded automatically (0 for
+# that cell), instead of a submission held for manual grading.
+c.OverwriteCells.add_missing_cells = True

@@ -259,11 +259,11 @@ def test_edited_or_deleted_graded_cells_change_nothing(grading):
     for gid, cell in restored.items():
         # (a cell nbgrader adds back opens with a comment saying so)
         assert cell.source.endswith(source[gid].source) and nbgrader_meta(cell)["points"] == 1, gid
-    # A deleted graded cell scores 0 and is flagged for the teacher, unless nbgrader adds it back and runs it
-    # (OverwriteCells.add_missing_cells).
+    # A deleted graded cell is added back and graded (OverwriteCells.add_missing_cells in the course's
+    # config): 0 for that cell, and nothing held for manual grading.
     assert score["cells"]["test_conv2d_multi_torch"] == 0
-    if "test_conv2d_multi_torch" not in restored:
-        assert score["needs_manual_grade"]
+    assert "test_conv2d_multi_torch" in restored
+    assert not score["needs_manual_grade"]
 
 
 # ----------------------------------------------------------------------------- the graded cells, in-process
