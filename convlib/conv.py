@@ -55,6 +55,8 @@ COPY_COST = 8
 # (measured: 3x3 conv2d N=8 C=64 56x56 takes 20.5 ms with 1-row bands, 12.7 ms
 # with 1024-column tiles; wider tiles gain nothing more).
 MIN_COLUMNS = 1024
+# Tiles per core, at the least: more balance the cores' loads, fewer are wider.
+TILES_PER_CORE = 2
 
 
 class ConvArgs(NamedTuple):
@@ -172,9 +174,11 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     row_bytes = cg * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
     if parallel:
         fits = max(1, TILE_BYTES // max(1, row_bytes), -(-MIN_COLUMNS // columns(1)))
-        bands = min(rows, max(-(-rows // fits), -(-2 * cores() // max(1, n_batch))))  # and >= 2 tiles per core
-        # small images: several in a tile, keeping >= 2 tiles per core where the batch allows
-        per_tile = max(1, min(-(-MIN_COLUMNS // columns(rows)), n_batch // (2 * cores()))) if bands == 1 else 1
+        # and enough tiles to share among the cores
+        bands = min(rows, max(-(-rows // fits), -(-TILES_PER_CORE * cores() // max(1, n_batch))))
+        # small images: several in a tile, keeping enough tiles for the cores where the batch allows
+        per_tile = max(1, min(-(-MIN_COLUMNS // columns(rows)), n_batch // (TILES_PER_CORE * cores())))
+        per_tile = per_tile if bands == 1 else 1
     else:  # small work: whole images, and BLAS's own threads
         bands, per_tile = 1, max(1, n_batch)
     band = -(-rows // bands)  # the same height for every band
