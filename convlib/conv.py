@@ -132,52 +132,36 @@ def reshaped_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _conv_forward(a: ConvArgs) -> np.ndarray:
-    """The fast path: im2col on cache-sized tiles, one matrix product per tile, tiles over all cores.
+    """The fast path: im2col on tiles, one matrix product per tile, tiles over all cores.
 
     Every kernel offset ``t`` contributes ``weight[..., t] @ (input shifted by t)``.
     Stacking the shifted inputs (the "columns", im2col) turns the sum over the
     ``K = prod(k)`` offsets into one matrix product with ``C_in / groups * K``
-    terms per output element. The output is cut into tiles (one image, a band
-    of rows along the first spatial axis) whose columns fit in a core's cache,
-    so the copy costs little and the product runs near the machine's peak.
-
-    The columns of a tile are one strided view of the padded input (``windows``
-    below), copied in one call. At stride 1 the view reads the
-    flattened input: output ``(o_1, ..., o_n)`` sits at flat position
-    ``sum(o_a * S_a)`` (``S_a`` the padded input's flat strides), so a band of
-    outputs is one contiguous run per offset. The products at the positions in
-    between (the padding columns) are computed and dropped: a few percent more
-    arithmetic for copies that run at memory speed.
+    terms per output element. The output is cut into tiles, a band of rows of
+    one image or several whole small images, wide enough for BLAS to run near
+    its peak (``MIN_COLUMNS``); a tile's columns are one strided view of the
+    padded input (``windows`` below), copied in one call.
     """
     groups, stride, kernel = a.groups, a.stride, a.weight.shape[2:]
     n_batch, c_in = a.x.shape[:2]
     c_out = a.weight.shape[0]
     cg, og, n_off = c_in // groups, c_out // groups, int(np.prod(kernel))
     itemsize = np.dtype(a.dtype).itemsize
+    rows, rest = a.out_size[0], a.out_size[1:]  # tiles are bands of rows along the first spatial axis
+    row_length = int(np.prod(rest))  # columns per output row
     # The work in multiply-adds: the products, and the copy into the columns (a copied element costs
     # about COPY_COST multiply-adds' time: BLAS does ~75 G multiply-adds a second per core, a copy ~10 G elements).
-    work = n_batch * int(np.prod(a.out_size)) * n_off * (c_out * cg + COPY_COST * c_in)
+    work = n_batch * rows * row_length * n_off * (c_out * cg + COPY_COST * c_in)
     parallel = work >= SERIAL_MULT_ADDS
     xp = pad(a.x, a.padding, a.dtype, parallel)  # (N, C_in, *P)
-    flat_strides = [int(np.prod(xp.shape[ax + 3:])) for ax in range(len(kernel))]  # S_a
-    rows, rest = a.out_size[0], a.out_size[1:]  # a tile is a band of output rows
-    flat = all(s == 1 for s in stride)
-    # columns of a band of r output rows: at stride 1 the flat run from its first to its last output
-    tail = sum((o - 1) * s for o, s in zip(rest, flat_strides[1:], strict=True)) + 1
 
-    def columns(r: int) -> int:
-        return (r - 1) * flat_strides[0] + tail if flat else r * int(np.prod(rest))
-
-    # A tile is a band of rows of one image, or several whole images. Its columns should fit in the
-    # cache (TILE_BYTES, counted per group: each group's product reads only its own) and be many
-    # enough (MIN_COLUMNS) that BLAS's packing of the weights pays off.
-    row_bytes = cg * n_off * (flat_strides[0] if flat else int(np.prod(rest))) * itemsize
     if parallel:
-        fits = max(1, TILE_BYTES // max(1, row_bytes), -(-MIN_COLUMNS // columns(1)))
+        # rows per band: MIN_COLUMNS wide, or more while one group's columns still fit in TILE_BYTES
+        fits = max(TILE_BYTES // max(1, cg * n_off * row_length * itemsize), -(-MIN_COLUMNS // row_length))
         # and enough tiles to share among the cores
         bands = min(rows, max(-(-rows // fits), -(-TILES_PER_CORE * cores() // max(1, n_batch))))
         # small images: several in a tile, keeping enough tiles for the cores where the batch allows
-        per_tile = max(1, min(-(-MIN_COLUMNS // columns(rows)), n_batch // (TILES_PER_CORE * cores())))
+        per_tile = max(1, min(-(-MIN_COLUMNS // (rows * row_length)), n_batch // (TILES_PER_CORE * cores())))
         per_tile = per_tile if bands == 1 else 1
     else:  # small work: whole images, and BLAS's own threads
         bands, per_tile = 1, max(1, n_batch)
@@ -185,47 +169,39 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     tasks = [(slice(n, min(n_batch, n + per_tile)), r0, min(rows, r0 + band))
              for n in range(0, n_batch, per_tile) for r0 in range(0, rows, band)]
 
+    image_strides = xp.strides[2:]
+
     def windows(images: slice, r0: int, r1: int) -> np.ndarray:
         """The input under every kernel offset for output rows r0:r1 of some images, as one strided view.
 
-        Shape ``(C_in, *k, n, L)`` at stride 1 (``L = columns(r1 - r0)``, flat), else
-        ``(C_in, *k, n, r1 - r0, *rest)``; element ``(c, *t, m, *o)`` is
-        ``padded[m, c, *(o * s + t * d)]``, the lecture's window of output ``o``.
+        Shape ``(C_in, *k, n, r1 - r0, *rest)``; element ``(c, *t, m, *o)`` is
+        ``padded[m, c, *(o * s + t * d)]``: the lecture's window of output ``o``.
         """
-        base = xp[images].reshape(-1, c_in, int(np.prod(xp.shape[2:])))[:, :, r0 * stride[0] * flat_strides[0]:]
-        taps = tuple(d * s * itemsize for d, s in zip(a.dilation, flat_strides, strict=True))
-        if flat:
-            spots, steps = (columns(r1 - r0),), (itemsize,)
-        else:
-            spots = (r1 - r0,) + rest
-            steps = tuple(st * s * itemsize for st, s in zip(stride, flat_strides, strict=True))
-        return as_strided(base, shape=(c_in,) + kernel + (base.shape[0],) + spots,
-                          strides=(base.strides[1],) + taps + (base.strides[0],) + steps, writeable=False)
+        base = xp[images, :, r0 * stride[0]:]  # (n, C_in, *P) from the band's first input row
+        return as_strided(base, shape=(c_in,) + kernel + (base.shape[0], r1 - r0) + rest, writeable=False,
+                          strides=(base.strides[1],) + tuple(d * st for d, st in zip(a.dilation, image_strides,
+                                                                                   strict=True))
+                          + (base.strides[0],) + tuple(s * st for s, st in zip(stride, image_strides, strict=True)))
 
     out = np.empty((n_batch, c_out) + a.out_size, dtype=a.dtype)
     w = a.weight.reshape(groups, og, cg * n_off).astype(a.dtype, copy=False)  # (G, C_out/G, C_in/G * K)
     bias = None if a.bias is None else a.bias.reshape((c_out,) + (1,) * len(kernel))
-    out_strides = tuple(s * itemsize for s in flat_strides)  # where output (o_1, ..., o_n) sits in a flat result
 
     def work(share) -> None:
-        most = per_tile * columns(band)
+        most = per_tile * band * row_length
         cols = np.empty((groups, cg * n_off, most), dtype=a.dtype)  # (G, C_in/G * K, n * L)
-        res = np.empty((groups, og, most), dtype=a.dtype) if flat or per_tile > 1 else None
+        res = np.empty((groups, og, most), dtype=a.dtype) if per_tile > 1 else None
         for images, r0, r1 in share:
-            n = images.stop - images.start
-            size = columns(r1 - r0)
+            n, size = images.stop - images.start, (r1 - r0) * row_length
             view = windows(images, r0, r1)
             np.copyto(reshaped_view(cols[..., :n * size], (groups, cg) + view.shape[1:]),
                       view.reshape((groups, cg) + view.shape[1:]))
             target = out[images, :, r0:r1]  # (n, C_out, r, *rest)
             # (G, C_out/G, C_in/G * K) @ (G, C_in/G * K, n * L): depthwise is G = C_in products of one row each
-            if res is None:  # one image, stride > 1: a band of rows is a (C_out, L) matrix of the output itself
+            if n == 1:  # a band of rows of one image is a (C_out, L) matrix of the output itself
                 np.matmul(w, cols[..., :size], out=reshaped_view(target[0], (groups, og, size)))
             else:
-                result = np.matmul(w, cols[..., :n * size], out=res[..., :n * size]).reshape(c_out, n, size)
-                if flat:  # drop the padding columns
-                    result = as_strided(result, shape=(c_out, n, r1 - r0) + rest, writeable=False,
-                                        strides=result.strides[:2] + out_strides)
+                result = np.matmul(w, cols[..., :n * size], out=res[..., :n * size])
                 target[...] = np.moveaxis(result.reshape((c_out, n, r1 - r0) + rest), 0, 1)
             if bias is not None:
                 target += bias
