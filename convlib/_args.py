@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -23,9 +23,9 @@ def ntuple(fn: str, name: str, value, n: int, *, minimum: int) -> tuple[int, ...
     as torch does for ``stride``, ``padding``, ``dilation`` and ``output_padding``.
     """
     rule = "positive" if minimum == 1 else "non-negative"
-    if _is_int(value):
+    if is_int(value):
         values = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(is_int(v) for v in value):
         values = tuple(int(v) for v in value)
     else:
         raise ValueError(
@@ -37,13 +37,13 @@ def ntuple(fn: str, name: str, value, n: int, *, minimum: int) -> tuple[int, ...
 
 
 def positive_int(fn: str, name: str, value) -> int:
-    if not _is_int(value) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
     return int(value)
 
 
 def non_negative_int(fn: str, name: str, value) -> int:
-    if not _is_int(value) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValueError(f"{fn}: {name} must be a non-negative int, got {value!r}")
     return int(value)
 

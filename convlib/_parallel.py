@@ -1,11 +1,11 @@
 """Spread independent tiles of a convolution over the CPU cores.
 
 numpy releases the GIL in its copies, arithmetic and matrix products, so
-Python threads run tiles truly in parallel. Each tile's matrix product is
-small enough to live in one core's cache; left to itself, BLAS would split
-every such product over all cores again and the threads would fight, so while
-the tiles run BLAS is held to one thread (threadpoolctl, restored afterwards).
-Without threadpoolctl the tiles run one after another, on BLAS's own threads.
+Python threads run tiles truly in parallel, each tile's copy next to another
+tile's product. Left to itself, BLAS would split every tile's product over all
+cores again and the threads would fight, so while the tiles run BLAS is held
+to one thread (threadpoolctl, restored afterwards). Without threadpoolctl the
+tiles run one after another, on BLAS's own threads.
 """
 
 from __future__ import annotations

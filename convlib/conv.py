@@ -50,10 +50,12 @@ TILE_BYTES = 2**20
 # Below this much work (in multiply-adds, see _conv_forward) a convolution runs on
 # the calling thread: the thread pool's start-up would cost more than it saves.
 SERIAL_MULT_ADDS = 2**25
+# One element copied into the columns costs about as long as this many multiply-adds
+# (BLAS does ~75 G multiply-adds a second per core here, a strided copy ~10 G elements).
 COPY_COST = 8
-# Fewest columns in a tile: narrower products spend too long packing the weights
-# (measured: 3x3 conv2d N=8 C=64 56x56 takes 20.5 ms with 1-row bands, 12.7 ms
-# with 1024-column tiles; wider tiles gain nothing more).
+# Fewest columns in a tile: narrower products spend their time packing the weights
+# (on the benchmark's conv2d shapes, 1-row bands took up to 1.7x as long as tiles of
+# 1024 columns; wider tiles gained nothing more).
 MIN_COLUMNS = 1024
 # Tiles per core, at the least: more balance the cores' loads, fewer are wider.
 TILES_PER_CORE = 2
@@ -149,8 +151,7 @@ def _conv_forward(a: ConvArgs) -> np.ndarray:
     itemsize = np.dtype(a.dtype).itemsize
     rows, rest = a.out_size[0], a.out_size[1:]  # tiles are bands of rows along the first spatial axis
     row_length = int(np.prod(rest))  # columns per output row
-    # The work in multiply-adds: the products, and the copy into the columns (a copied element costs
-    # about COPY_COST multiply-adds' time: BLAS does ~75 G multiply-adds a second per core, a copy ~10 G elements).
+    # the work, in multiply-adds: the products, and the copy into the columns
     work = n_batch * rows * row_length * n_off * (c_out * cg + COPY_COST * c_in)
     parallel = work >= SERIAL_MULT_ADDS
     xp = pad(a.x, a.padding, a.dtype, parallel)  # (N, C_in, *P)
@@ -296,11 +297,12 @@ def _element(a: ConvArgs, x: np.ndarray, c_out: int, index: tuple[int, ...]) -> 
     kernel = a.weight[c_out]
     positions = tuple(kernel_positions(o, k, s, p[0], d) for o, k, s, p, d
                       in zip(index, kernel.shape[1:], a.stride, a.padding, a.dilation, strict=True))
+    # per axis, the taps that land inside the input, and where; the others read the padding's zeros
+    taps = [[t for t, pos in enumerate(ps) if 0 <= pos < size] for ps, size in zip(positions, x.shape[1:],
+                                                                                    strict=True)]
+    reads = [[ps[t] for t in ts] for ps, ts in zip(positions, taps, strict=True)]
     window = np.zeros(kernel.shape, dtype=a.dtype)
-    inside = [[t for t, pos in enumerate(ps) if 0 <= pos < size] for ps, size in zip(positions, x.shape[1:],
-                                                                                      strict=True)]
-    window[np.ix_(range(cg), *inside)] = x[np.ix_(channels, *[[ps[t] for t in ts]
-                                                              for ps, ts in zip(positions, inside, strict=True)])]
+    window[np.ix_(range(cg), *taps)] = x[np.ix_(channels, *reads)]
     bias = 0 if a.bias is None else a.bias[c_out]
     value = (window * kernel).sum(dtype=a.dtype) + bias
     return ConvElement(value.item(), window, kernel, channels, positions, np.asarray(bias).item())
@@ -331,7 +333,7 @@ def conv_element(input, weight, out_index, bias=None, stride=1, padding=0, dilat
     a = parse_conv_args(fn, x, weight_array, bias, stride, padding, dilation, groups)
     out_shape = (a.weight.shape[0],) + a.out_size
     if (not isinstance(out_index, (tuple, list)) or len(out_index) != len(out_shape)
-            or not all(_args._is_int(i) and 0 <= i < size for i, size in zip(out_index, out_shape, strict=True))):
+            or not all(_args.is_int(i) and 0 <= i < size for i, size in zip(out_index, out_shape, strict=True))):
         raise ValueError(f"{fn}: out_index must be a tuple (c_out, *position) inside the output shape "
                          f"{out_shape}, got {out_index!r}")
     return _element(a, x, int(out_index[0]), tuple(int(i) for i in out_index[1:]))

@@ -53,7 +53,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from ._args import _is_int, positive_int
+from ._args import is_int, positive_int
 
 if TYPE_CHECKING:  # the closed forms must import without torch
     import torch
@@ -82,9 +82,9 @@ __all__ = [
 
 def _size(fn: str, name: str, value) -> tuple[int, ...] | int:
     """An int, or a non-empty tuple of positive ints; refuses anything else."""
-    if _is_int(value):
+    if is_int(value):
         return positive_int(fn, name, value)
-    if isinstance(value, (tuple, list)) and value and all(_is_int(v) and v >= 1 for v in value):
+    if isinstance(value, (tuple, list)) and value and all(is_int(v) and v >= 1 for v in value):
         return tuple(int(v) for v in value)
     raise ValueError(
         f"{fn}: {name} must be a positive int or a non-empty tuple of positive ints, got {value!r}"
@@ -487,7 +487,7 @@ def _check_model(fn: str, model):
 
 def _check_input_size(fn: str, input_size) -> tuple[int, ...]:
     valid = isinstance(input_size, (tuple, list)) and input_size
-    if not (valid and all(_is_int(v) and v >= 1 for v in input_size)):
+    if not (valid and all(is_int(v) and v >= 1 for v in input_size)):
         raise ValueError(
             f"{fn}: input_size must be a tuple of positive ints such as (1, 3, 224, 224), got {input_size!r}"
         )

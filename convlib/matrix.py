@@ -35,7 +35,7 @@ def conv_matrix(input_shape, weight, stride=1, padding=0, dilation=1, groups=1) 
     has ``prod(k) * C_in / groups`` nonzeros per row but stores every zero.
     """
     fn = "conv_matrix"
-    if not isinstance(input_shape, (tuple, list)) or not all(_args._is_int(i) and i > 0 for i in input_shape):
+    if not isinstance(input_shape, (tuple, list)) or not all(_args.is_int(i) and i > 0 for i in input_shape):
         raise ValueError(f"{fn}: input_shape must be a tuple of positive ints (C_in, *S_in), got {input_shape!r}")
     weight = _args.numeric_array(fn, "weight", weight)
     probe = np.broadcast_to(np.zeros((), dtype=weight.dtype), tuple(input_shape))  # shape only, no memory

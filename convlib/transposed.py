@@ -235,7 +235,7 @@ def insert_zeros(input, z) -> np.ndarray:
     """
     fn = "insert_zeros"
     x = _args.numeric_array(fn, "input", input)
-    if _args._is_int(z):
+    if _args.is_int(z):
         z = _args.ntuple(fn, "z", z, x.ndim, minimum=0)
     else:
         if not isinstance(z, (tuple, list)) or len(z) > x.ndim:
