@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _args
 from ._parallel import run_tiles
-from .conv import convolve
+from .conv import COPY_COST, SERIAL_MULT_ADDS, convolve
 from .shapes import kernel_positions, transpose_output_size, zero_insertion
 
 __all__ = [
@@ -125,7 +125,9 @@ def _transpose_forward(a: TransposeArgs) -> np.ndarray:
             if a.bias is not None:
                 out[n] += a.bias.reshape((c_out,) + (1,) * len(kernel))
 
-    run_tiles(work, range(n_batch))
+    # as in conv: small work stays on the calling thread (the scatter's adds count like copies)
+    work_size = n_batch * length * len(offsets) * c_out * (cg + COPY_COST)
+    run_tiles(work, range(n_batch), work_size >= SERIAL_MULT_ADDS)
     return out
 
 

@@ -11,7 +11,7 @@ from unittest import mock
 import numpy as np
 import pytest
 from hypothesis import given
-from torch_oracle import conv_cases, conv_name, same_as_torch
+from torch_oracle import conv_cases, conv_name, conv_transpose_cases, conv_transpose_name, same_as_torch
 
 from convlib._parallel import cores
 
@@ -61,3 +61,20 @@ def test_tiles_of_several_images_match_torch(case):
     step = x.shape[0] // (2 * cores())  # images per tile: as many as leave two tiles per core
     assert step >= per_tile
     assert [(task[0].start, task[0].stop) for task in calls[-1]] == [(n, n + step) for n in range(0, x.shape[0], step)]
+
+
+@given(case=conv_transpose_cases(batched=True))
+def test_transposed_convolution_over_the_thread_pool_matches_torch(case):
+    """Images spread over the cores, each scattered into its own buffer."""
+    transposed_module = sys.modules["convlib.transposed"]
+    calls = []
+    real = transposed_module.run_tiles
+
+    def spy(work, tasks, parallel=True):
+        calls.append(parallel)
+        return real(work, tasks, parallel)
+
+    with mock.patch.object(transposed_module, "SERIAL_MULT_ADDS", 0), \
+         mock.patch.object(transposed_module, "run_tiles", spy):
+        same_as_torch(conv_transpose_name(case.ndim), *case.args, **case.kwargs)
+    assert calls == [True]
