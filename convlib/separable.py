@@ -17,13 +17,11 @@ from .conv import convolve
 __all__ = ["depthwise_conv", "depthwise_separable_conv", "pointwise_conv"]
 
 
-def _check_depthwise_weight(fn: str, weight) -> np.ndarray:
-    weight = _args.numeric_array(fn, "depthwise_weight" if "separable" in fn else "weight", weight)
+def _check_depthwise_weight(fn: str, name: str, weight) -> np.ndarray:
+    weight = _args.numeric_array(fn, name, weight)
     _args.spatial_rank(fn, weight)
     if weight.shape[1] != 1:
-        name = "depthwise_weight" if "separable" in fn else "weight"
-        raise ValueError(f"{fn}: {name} must have shape (C_in * multiplier, 1, *k), "
-                         f"got {weight.shape}")
+        raise ValueError(f"{fn}: {name} must have shape (C_in * multiplier, 1, *k), got {weight.shape}")
     return weight
 
 
@@ -44,7 +42,7 @@ def depthwise_conv(input, weight, bias=None, stride=1, padding=0, dilation=1) ->
     ``(N, C_in * m, *S_out)``, ``S_out`` as in :func:`convlib.shapes.conv_output_size`.
     """
     fn = "depthwise_conv"
-    weight = _check_depthwise_weight(fn, weight)
+    weight = _check_depthwise_weight(fn, "weight", weight)
     x = _args.numeric_array(fn, "input", input)
     return convolve(fn, x, weight, bias, stride, padding, dilation, groups=_channels(x, weight))
 
@@ -76,7 +74,7 @@ def depthwise_separable_conv(input, depthwise_weight, pointwise_weight, depthwis
     pointwise_weight ``(C_out, C_in * m, 1, ..., 1)`` -> output ``(N, C_out, *S_out)``.
     """
     fn = "depthwise_separable_conv"
-    depthwise_weight = _check_depthwise_weight(fn, depthwise_weight)
+    depthwise_weight = _check_depthwise_weight(fn, "depthwise_weight", depthwise_weight)
     pointwise_weight = _args.numeric_array(fn, "pointwise_weight", pointwise_weight)
     ones = ", ".join(["1"] * (depthwise_weight.ndim - 2))
     if pointwise_weight.ndim != depthwise_weight.ndim or any(k != 1 for k in pointwise_weight.shape[2:]):
