@@ -37,6 +37,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ._args import positive_int
+
 __all__ = [
     "MOBILENET_V1_LAYERS",
     "SHUFFLENET_V1_REPEATS",
@@ -63,12 +65,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- argument checks
-
-
-def _positive_int(fn: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def _positive_real(fn: str, name: str, value) -> float:
@@ -219,7 +215,7 @@ def mobilenet_v1(width_mult=1.0, num_classes=1000) -> MobileNetV1:
     """
     fn = "mobilenet_v1"
     width_mult = _positive_real(fn, "width_mult", width_mult)
-    return MobileNetV1(width_mult, _positive_int(fn, "num_classes", num_classes))
+    return MobileNetV1(width_mult, positive_int(fn, "num_classes", num_classes))
 
 
 # ----------------------------------------------------------------------------- ShuffleNet v1
@@ -364,7 +360,7 @@ def shufflenet_v1(groups=3, scale=1.0, num_classes=1000) -> ShuffleNetV1:
             f"{fn}: groups must be one of {sorted(SHUFFLENET_V1_WIDTHS)} (Table 1), got {groups!r}"
         )
     scale = _positive_real(fn, "scale", scale)
-    return ShuffleNetV1(groups, scale, _positive_int(fn, "num_classes", num_classes))
+    return ShuffleNetV1(groups, scale, positive_int(fn, "num_classes", num_classes))
 
 
 # ----------------------------------------------------------------------------- VGG-16
@@ -409,7 +405,7 @@ class VGG16(nn.Module):
 
 def vgg16(num_classes=1000) -> VGG16:
     """VGG-16 (configuration D); see :class:`VGG16`. Section 3 (MobileNet's table) and 5 (ShuffleNet's)."""
-    return VGG16(_positive_int("vgg16", "num_classes", num_classes))
+    return VGG16(positive_int("vgg16", "num_classes", num_classes))
 
 
 # ----------------------------------------------------------------------------- GoogLeNet
@@ -511,7 +507,7 @@ class GoogLeNet(nn.Module):
 
 def googlenet(num_classes=1000) -> GoogLeNet:
     """GoogLeNet (Inception v1) without its training-only auxiliary classifiers; see :class:`GoogLeNet`."""
-    return GoogLeNet(_positive_int("googlenet", "num_classes", num_classes))
+    return GoogLeNet(positive_int("googlenet", "num_classes", num_classes))
 
 
 # ----------------------------------------------------------------------------- AlexNet
@@ -569,7 +565,7 @@ class AlexNet(nn.Module):
 
 def alexnet(num_classes=1000) -> AlexNet:
     """AlexNet as published (grouped conv2, conv4, conv5; 227x227 input); see :class:`AlexNet`."""
-    return AlexNet(_positive_int("alexnet", "num_classes", num_classes))
+    return AlexNet(positive_int("alexnet", "num_classes", num_classes))
 
 
 # ----------------------------------------------------------------------------- SqueezeNet
@@ -659,4 +655,4 @@ class SqueezeNet(nn.Module):
 
 def squeezenet(num_classes=1000) -> SqueezeNet:
     """SqueezeNet v1.0 as in its Table 1 (227x227 input); see :class:`SqueezeNet`."""
-    return SqueezeNet(_positive_int("squeezenet", "num_classes", num_classes))
+    return SqueezeNet(positive_int("squeezenet", "num_classes", num_classes))
