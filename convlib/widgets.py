@@ -70,9 +70,6 @@ __all__ = [
     "transposed_explorer",
 ]
 
-DPI = 90  # on-screen resolution of the pictures: 720 px wide
-
-
 @dataclass
 class ExplorerState:
     """What an explorer shows: the last valid scene, and the message for the current parameters.
@@ -217,8 +214,8 @@ class Explorer:
         """The arrays of the scene, named as in the one-line calls (``x``, ``w``, ...)."""
         raise NotImplementedError
 
-    def scene(self, params: dict[str, int], position: int) -> scenes.Scene:
-        """The scene of ``params`` with the output element ``position`` highlighted."""
+    def scene(self, arrays: dict[str, np.ndarray], params: dict[str, int], position: int) -> scenes.Scene:
+        """The scene of ``arrays`` (from :meth:`inputs`) and ``params``, element ``position`` highlighted."""
         raise NotImplementedError
 
     @property
@@ -234,20 +231,21 @@ class Explorer:
         """Recompute the scene and redraw; on convlib's ValueError, say why and keep the last picture."""
         params = self.params
         try:
-            scene = self.scene(params, self.controls["position"].value)
+            arrays = self.inputs(params)
+            scene = self.scene(arrays, params, self.controls["position"].value)
         except ValueError as error:
             self.state.message = str(error)
             self.message.value = (f"<div style='color:#a40000'>&#9888; {html.escape(str(error))}<br>"
                                   f"<small>The picture shows the last valid combination.</small></div>")
             return
         self.figure = self.draw(scene, self.figure, footer=False)
-        self.image.value = drawing.to_png(self.figure, DPI)
+        self.image.value = drawing.to_png(self.figure)  # at the figure's own on-screen dpi
         self.state = ExplorerState(params=params, scene=scene)
         self._sync_position(scene)
         self.message.value = ""
         self.text.value = (f"<pre style='font-size:12px; line-height:1.35; white-space:pre-wrap; margin:2px'>"
                            f"{html.escape(scene.sum_text)}\n{html.escape(scene.formula)}</pre>")
-        shapes = ", ".join(f"{name}: {array.shape}" for name, array in self.inputs(params).items())
+        shapes = ", ".join(f"{name}: {array.shape}" for name, array in arrays.items())
         self.calls.value = (f"<div style='font-size:12px'><code>{html.escape(scene.call)}</code>"
                             " &nbsp;or&nbsp; "
                             f"<code>{html.escape(scene.torch_call)}</code><br><small>{html.escape(shapes)}"
@@ -290,8 +288,7 @@ class Conv2dExplorer(Explorer):
         i, k = params["input_size"], params["kernel_size"]
         return {"x": example_array((1, i, i)), "w": _weights((1, 1, k, k))}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
                                  position=position)
 
@@ -318,8 +315,7 @@ class MultichannelExplorer(Explorer):
         return {"x": example_array((params["in_channels"], i, i)),
                 "w": _weights((params["out_channels"], per_group, k, k))}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
                                  groups=params["groups"], position=position)
 
@@ -340,8 +336,7 @@ class Conv1dExplorer(Explorer):
     def inputs(self, params):
         return {"x": example_array((1, params["input_size"])), "w": _weights((1, 1, params["kernel_size"]))}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
                                  dilation=params["dilation"], position=position)
 
@@ -366,8 +361,7 @@ class SeparableExplorer(Explorer):
         return {"x": example_array((c_in, params["input_size"], params["input_size"])),
                 "wd": _weights((c_in, 1, k, k)), "wp": _weights((params["out_channels"], c_in, 1, 1), seed=2)}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.separable_scene(a["x"], a["wd"], a["wp"], padding=params["padding"], position=position)
 
 
@@ -390,8 +384,7 @@ class DilatedExplorer(Explorer):
         i, k = params["input_size"], params["kernel_size"]
         return {"x": example_array((1, i, i)), "w": _weights((1, 1, k, k))}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.dilated_scene(a["x"], a["w"], padding=params["padding"], dilation=params["dilation"],
                                     layers=params["layers"], position=position)
 
@@ -415,7 +408,7 @@ class ShuffleExplorer(Explorer):
         return {"x": example_array((1, c, 4, 4)), "w1": _weights((c, per_group, 1, 1)),
                 "w2": _weights((c, per_group, 1, 1), seed=2)}
 
-    def scene(self, params, position):
+    def scene(self, a, params, position):  # connectivity needs no arrays; ``a`` only shows the calls' shapes
         return scenes.shuffle_scene(params["channels"], params["groups"], position=position)
 
     def position_count(self, scene):
@@ -439,8 +432,7 @@ class Conv3dExplorer(Explorer):
         i, k = params["input_size"], params["kernel_size"]
         return {"x": example_array((1, params["depth"], i, i)), "w": _weights((1, 1, k, k, k))}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.conv_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
                                  position=position)
 
@@ -464,8 +456,7 @@ class TransposedExplorer(Explorer):
         i, k = params["input_size"], params["kernel_size"]
         return {"x": example_array((1, i, i)), "w": _weights((1, 1, k, k))}
 
-    def scene(self, params, position):
-        a = self.inputs(params)
+    def scene(self, a, params, position):
         return scenes.transposed_scene(a["x"], a["w"], stride=params["stride"], padding=params["padding"],
                                        output_padding=params["output_padding"], position=position)
 
