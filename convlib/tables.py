@@ -79,13 +79,13 @@ def _row(model, quality, printed_mult_adds, printed_params, counted=None, note="
                     printed_params, counted_params, _diff(counted_params, printed_params), note)
 
 
-def _count(build, input_size=None) -> tuple[int, int]:
-    """Multiply-adds and parameters of ``build()``, built on the meta device (no weights allocated)."""
+def _count(build) -> tuple[int, int]:
+    """Multiply-adds and parameters of ``build()`` at its paper's ``input_size``, built on the meta device."""
     import torch
 
     with torch.device("meta"):
         model = build()
-    return counting.count_mult_adds(model, input_size or model.input_size), counting.count_params(model)
+    return counting.count_mult_adds(model, model.input_size), counting.count_params(model)
 
 
 # Why a counted value is not the printed one, for every row where it is more than rounding.
@@ -315,8 +315,8 @@ def format_table(rows) -> str:
     widths = [max(len(line[j]) for line in [head, *body]) for j in range(len(fields))]
 
     def fmt(line):
-        # names left-aligned, numbers right-aligned
-        return "  ".join(c.ljust(w) if j == 0 or fields[j] == "layer_type" else c.rjust(w)
+        # names (the first column: model or layer_type) left-aligned, numbers right-aligned
+        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
                          for j, (c, w) in enumerate(zip(line, widths, strict=True)))
 
     lines = [fmt(head), "  ".join("-" * w for w in widths), *map(fmt, body)]
