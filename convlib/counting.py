@@ -543,8 +543,10 @@ def _stand_in(tensor, device):
     return data
 
 
-def _run(fn: str, model, input_size, device) -> tuple[list[tuple[str, str, tuple | None, int, int]], int]:
-    """Run ``model`` once on zeros of ``input_size``; one raw row per layer call, and the parameter total.
+def _run(fn: str, model, input_size, device) -> tuple[list[tuple[str, str, tuple | None, int, int]], int,
+                                                      tuple[int, ...]]:
+    """Run ``model`` once on zeros of ``input_size``; one raw row per layer call, the parameter total and
+    the checked ``input_size``.
 
     The run is on a copy of the model whose parameters and buffers are stand-ins on
     ``device``, so the model itself is never changed (not its mode, not its batch norm
@@ -595,7 +597,7 @@ def _run(fn: str, model, input_size, device) -> tuple[list[tuple[str, str, tuple
     outside = total_params - sum(row[4] for row in rows)
     if outside:
         rows.append(("(not in forward)", "", None, 0, outside))
-    return rows, total_params
+    return rows, total_params, input_size
 
 
 def count_mult_adds(model: torch.nn.Module, input_size, *, device="meta") -> int:
@@ -627,7 +629,7 @@ def count_mult_adds(model: torch.nn.Module, input_size, *, device="meta") -> int
     >>> count_mult_adds(nn.Conv2d(3, 256, 5, bias=False), (1, 3, 12, 12))  # the lecture's example
     1228800
     """
-    rows, _ = _run("count_mult_adds", model, input_size, device)
+    rows, _, _ = _run("count_mult_adds", model, input_size, device)
     return sum(row[3] for row in rows)
 
 
@@ -666,8 +668,7 @@ def layer_report(model: torch.nn.Module, input_size, *, device="meta") -> LayerR
     >>> [(r.layer, r.mult_adds, r.params) for r in report.rows]
     [('0', 194400, 224), ('3', 72000, 72010)]
     """
-    fn = "layer_report"
-    rows, total_params = _run(fn, model, input_size, device)
+    rows, total_params, input_size = _run("layer_report", model, input_size, device)
     total_mult_adds = sum(row[3] for row in rows)
     return LayerReport(
         rows=tuple(LayerRow(name, kind, shape, mult_adds, params,
@@ -676,5 +677,5 @@ def layer_report(model: torch.nn.Module, input_size, *, device="meta") -> LayerR
                    for name, kind, shape, mult_adds, params in rows),
         total_mult_adds=total_mult_adds,
         total_params=total_params,
-        input_size=_check_input_size(fn, input_size),
+        input_size=input_size,
     )
