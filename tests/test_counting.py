@@ -22,8 +22,7 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
-from torch_oracle import message
+from torch_oracle import message, torch_mult_adds
 
 from convlib import counting
 from convlib.counting import (
@@ -45,15 +44,6 @@ from convlib.shapes import conv_output_size, conv_transpose_output_size
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 CONV_TRANSPOSE = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
-
-
-def torch_mult_adds(model, input_size) -> int:
-    """torch's FLOP counter on the meta device, halved: it counts a multiply-add as 2 FLOPs."""
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model.to("meta")(torch.zeros(input_size, device="meta"))
-    flops = counter.get_total_flops()
-    assert flops % 2 == 0
-    return flops // 2
 
 
 # ----------------------------------------------------------------------------- the lecture's example

@@ -13,6 +13,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch_oracle import torch_mult_adds
 
 from convlib import models, tables
 from convlib.tables import ShareRow, TableRow, format_table
@@ -39,6 +40,12 @@ QUOTED_ONLY = {"PVANET (our impl.)", "ShuffleNet 0.5x (arch2, g = 8)"}
 def on_meta(build, *args):
     with torch.device("meta"):
         return build(*args)
+
+
+def torch_count(build, *args) -> int:
+    """The model's multiply-adds at its paper's input size, by torch's FLOP counter: an independent count."""
+    model = on_meta(build, *args)
+    return torch_mult_adds(model, model.input_size)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +101,7 @@ def test_mobilenet_and_vgg_rows_are_within_two_percent(mobilenet_rows):
     mobilenet, vgg = mobilenet_rows[0], mobilenet_rows[2]
     assert (mobilenet.counted_mult_adds, mobilenet.counted_params) == (568_740_352, 4_231_976)
     assert (vgg.counted_mult_adds, vgg.counted_params) == (15_470_264_320, 138_357_544)
+    assert (torch_count(models.mobilenet_v1), torch_count(models.vgg16)) == (568_740_352, 15_470_264_320)
     assert "s2" in mobilenet.note and "stride 1" in mobilenet.note
     # the note's claim: without batch norm's scales and shifts, 4,210,088 parameters
     model = on_meta(models.mobilenet_v1)
@@ -107,6 +115,7 @@ def test_googlenet_row_is_off_by_the_slips_its_note_names(mobilenet_rows):
     against GoogLeNet's Table 1 row by row."""
     googlenet = mobilenet_rows[1]
     assert (googlenet.counted_mult_adds, googlenet.counted_params) == (1_582_671_872, 6_998_552)
+    assert torch_count(models.googlenet) == 1_582_671_872
     assert 0.02 < googlenet.mult_adds_diff < 0.025
     assert 0.025 < googlenet.params_diff < 0.03
     for claim in ("conv1", "34M", "118.0M", "(5a)", "1,502M", "1,586M", "units of 1024", "6,797.7K",
@@ -135,11 +144,14 @@ def test_every_rebuilt_shufflenet_table_row_is_within_two_percent(shufflenet_row
     assert counted["ShuffleNet 2x (g = 3)"].counted_mult_adds == 524_045_184
     assert counted["SqueezeNet"].counted_mult_adds == 832_667_936
     assert counted["AlexNet"].counted_mult_adds == 724_406_816
+    assert torch_count(models.shufflenet_v1, 3, 2.0) == 524_045_184
+    assert torch_count(models.squeezenet) == 832_667_936
+    assert torch_count(models.alexnet) == 724_406_816
 
 
 def test_shufflenet_1x_row_explains_the_nominal_budget(shufflenet_rows):
     row = next(r for r in shufflenet_rows if r.model == "ShuffleNet 1x (g = 3)")
-    assert row.counted_mult_adds == 137_460_672
+    assert row.counted_mult_adds == 137_460_672 == torch_count(models.shufflenet_v1, 3, 1.0)
     assert -0.02 < row.mult_adds_diff < -0.015
     assert "nominal" in row.note and "137M" in row.note and "fully connected" in row.note
 

@@ -83,6 +83,22 @@ def both_raise(name, *args, match, error=ValueError, ours=None, **kwargs):
         torch_op(name, *args, **kwargs)
 
 
+def torch_mult_adds(model, input_size) -> int:
+    """torch's own count of ``model``'s multiply-adds: its FLOP counter on the meta device, halved.
+
+    ``torch.utils.flop_counter`` counts a multiply-add as 2 FLOPs and reads the operators
+    torch runs, not convlib's hooks: an independent derivation of ``count_mult_adds``.
+    Moves ``model`` to the meta device (pass a copy of a model that must keep its weights).
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model.to("meta")(torch.zeros(input_size, device="meta"))
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0, f"torch counted {flops} FLOPs: not a whole number of multiply-adds"
+    return flops // 2
+
+
 def message(fn: str, *parts) -> str:
     """A regex for an error message that starts with ``fn:`` and mentions every part, in any order.
 
