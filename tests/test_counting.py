@@ -40,7 +40,7 @@ from convlib.counting import (
     linear_params,
     pointwise_mult_adds,
 )
-from convlib.shapes import conv_output_size, conv_transpose_output_size
+from convlib.shapes import conv_output_size, conv_transpose_output_size, effective_kernel_size
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 CONV_TRANSPOSE = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
@@ -126,7 +126,7 @@ def conv_layers(draw, ranks=(1, 2, 3), depthwise=False):
     dilation = tuple(draw(st.integers(1, 3)) for _ in range(n))
     padding = tuple(draw(st.integers(0, 2)) for _ in range(n))
     # just large enough for the dilated kernel, plus a little
-    size = tuple(max(1, d * (kk - 1) + 1 - 2 * p) + draw(st.integers(0, 6))
+    size = tuple(max(1, effective_kernel_size(kk, d) - 2 * p) + draw(st.integers(0, 6))
                  for kk, d, p in zip(k, dilation, padding, strict=True))
     bias = draw(st.booleans())
     with torch.device("meta"):
