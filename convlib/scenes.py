@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import shapes
+from ._args import positive_int
 from .conv import conv1d, conv2d, conv3d, conv_element
 from .dilated import dilate_kernel
 from .separable import depthwise_conv, depthwise_separable_conv
@@ -490,7 +491,8 @@ def shuffle_scene(channels: int, groups: int, position: int = 0) -> Scene:
         ``arrays``: ``first`` (x to h, also h' to y: the same grouped
         layer), ``shuffle`` (h to h'), ``plain`` and ``shuffled`` (x to y).
     """
-    channels, groups = int(channels), int(groups)
+    channels = positive_int("shuffle_scene", "channels", channels)
+    groups = positive_int("shuffle_scene", "groups", groups)
     one_hot = np.eye(channels).reshape(channels, channels, 1, 1)  # (N=C, C, 1, 1): image c is 1 in channel c
     # All-ones weights: a connection can never cancel out. Their shape is for a valid
     # combination only; for any other, conv2d says what is wrong in the learner's terms.

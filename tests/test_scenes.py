@@ -285,6 +285,16 @@ def test_shuffle_scene_says_when_groups_do_not_divide_the_channels():
         scenes.shuffle_scene(6, 4)
 
 
+@pytest.mark.parametrize(("channels", "groups", "says"), [
+    (6, 0, "shuffle_scene: groups must be a positive int, got 0"),
+    (-3, 1, "shuffle_scene: channels must be a positive int, got -3"),
+    (6.0, 3, "shuffle_scene: channels must be a positive int, got 6.0"),
+])
+def test_shuffle_scene_refuses_sizes_that_are_not_positive_ints(channels, groups, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        scenes.shuffle_scene(channels, groups)
+
+
 # ----------------------------------------------------------------------------- transposed_scene
 
 TRANSPOSED_CASES = [(3, 3, 2, 1, 1), (2, 2, 2, 0, 0), (3, 3, 1, 0, 0), (4, 3, 3, 1, 2), (3, 2, 2, 2, 1),
