@@ -37,7 +37,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from ._args import positive_int
+from ._args import is_int, positive_int
 
 __all__ = [
     "MOBILENET_V1_LAYERS",
@@ -355,7 +355,7 @@ def shufflenet_v1(groups=3, scale=1.0, num_classes=1000) -> ShuffleNetV1:
         Outputs of the final fully connected layer.
     """
     fn = "shufflenet_v1"
-    if groups not in SHUFFLENET_V1_WIDTHS or isinstance(groups, bool):
+    if not is_int(groups) or groups not in SHUFFLENET_V1_WIDTHS:
         raise ValueError(
             f"{fn}: groups must be one of {sorted(SHUFFLENET_V1_WIDTHS)} (Table 1), got {groups!r}"
         )

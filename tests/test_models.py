@@ -417,6 +417,10 @@ def test_squeezenet_matches_table_1_layer_by_layer():
 BAD_BUILDS = [
     pytest.param(models.shufflenet_v1, {"groups": 5}, ("groups", 5, "[1, 2, 3, 4, 8]"), id="shufflenet-g"),
     pytest.param(models.shufflenet_v1, {"groups": True}, ("groups", "True"), id="shufflenet-groups-bool"),
+    pytest.param(models.shufflenet_v1, {"groups": 3.0}, ("groups", "3.0", "[1, 2, 3, 4, 8]"),
+                 id="shufflenet-groups-float"),
+    pytest.param(models.shufflenet_v1, {"groups": [3]}, ("groups", "[3]", "[1, 2, 3, 4, 8]"),
+                 id="shufflenet-groups-list"),
     pytest.param(models.shufflenet_v1, {"scale": 0}, ("scale", 0, "positive"), id="shufflenet-scale"),
     pytest.param(models.mobilenet_v1, {"width_mult": -0.5}, ("width_mult", "-0.5", "positive"), id="width"),
     pytest.param(models.mobilenet_v1, {"num_classes": 0}, ("num_classes", 0, "positive"), id="classes"),
