@@ -76,6 +76,20 @@ def _positive_real(fn: str, name: str, value) -> float:
 # ----------------------------------------------------------------------------- building blocks
 
 
+def _conv_relu(in_channels, out_channels, kernel_size) -> nn.Sequential:
+    """Convolution with bias, padding ``k // 2`` (the size kept for odd ``k``), then ReLU.
+
+    Every convolution of GoogLeNet's :class:`Inception` and SqueezeNet's :class:`Fire` modules.
+    """
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
+                         nn.ReLU(inplace=True))
+
+
+def _caffe_max_pool() -> nn.MaxPool2d:
+    """3x3 max pool at stride 2 that rounds up, as in the released Caffe GoogLeNet and SqueezeNet."""
+    return nn.MaxPool2d(3, stride=2, ceil_mode=True)
+
+
 class ConvBNReLU(nn.Sequential):
     """Convolution (no bias: batch norm's shift replaces it), batch norm, then ReLU if ``relu``.
 
@@ -425,15 +439,11 @@ class Inception(nn.Module):
 
     def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj):
         super().__init__()
-
-        def conv(cin, cout, k):
-            return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2), nn.ReLU(inplace=True))
-
-        self.branch1 = conv(in_channels, ch1x1, 1)
-        self.branch3 = nn.Sequential(conv(in_channels, ch3x3red, 1), conv(ch3x3red, ch3x3, 3))
-        self.branch5 = nn.Sequential(conv(in_channels, ch5x5red, 1), conv(ch5x5red, ch5x5, 5))
+        self.branch1 = _conv_relu(in_channels, ch1x1, 1)
+        self.branch3 = nn.Sequential(_conv_relu(in_channels, ch3x3red, 1), _conv_relu(ch3x3red, ch3x3, 3))
+        self.branch5 = nn.Sequential(_conv_relu(in_channels, ch5x5red, 1), _conv_relu(ch5x5red, ch5x5, 5))
         self.branch_pool = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1),
-                                         conv(in_channels, pool_proj, 1))
+                                         _conv_relu(in_channels, pool_proj, 1))
 
     def forward(self, x):
         return torch.cat([self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)], dim=1)
@@ -478,9 +488,7 @@ class GoogLeNet(nn.Module):
 
     def __init__(self, num_classes=1000):
         super().__init__()
-
-        def pool():
-            return nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        pool = _caffe_max_pool
 
         def lrn():
             return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75)
@@ -585,12 +593,9 @@ class Fire(nn.Module):
 
     def __init__(self, in_channels, squeeze_channels, expand1x1, expand3x3):
         super().__init__()
-        def conv(cin, cout, k):
-            return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2), nn.ReLU(inplace=True))
-
-        self.squeeze = conv(in_channels, squeeze_channels, 1)
-        self.expand1x1 = conv(squeeze_channels, expand1x1, 1)
-        self.expand3x3 = conv(squeeze_channels, expand3x3, 3)
+        self.squeeze = _conv_relu(in_channels, squeeze_channels, 1)
+        self.expand1x1 = _conv_relu(squeeze_channels, expand1x1, 1)
+        self.expand3x3 = _conv_relu(squeeze_channels, expand3x3, 3)
 
     def forward(self, x):
         x = self.squeeze(x)
@@ -631,10 +636,7 @@ class SqueezeNet(nn.Module):
 
     def __init__(self, num_classes=1000):
         super().__init__()
-
-        def pool():
-            return nn.MaxPool2d(3, stride=2, ceil_mode=True)
-
+        pool = _caffe_max_pool
         modules = OrderedDict(conv1=nn.Conv2d(3, 96, 7, stride=2), relu1=nn.ReLU(inplace=True), pool1=pool())
         for name, widths in self.FIRES.items():
             if name in ("fire5", "fire9"):
