@@ -90,9 +90,9 @@ def _transpose_forward(a: TransposeArgs) -> np.ndarray:
 
     The product ``weight^T @ input`` gives, for every input element, the
     kernel-sized patch it contributes; offset ``t`` of every patch lands at
-    output positions ``j * s + t * d`` (before cropping the padding), a strided
-    slice of the output, so each offset is one vectorised add. Images are
-    spread over the cores.
+    output positions ``j * s - p + t * d`` (:func:`convlib.shapes.kernel_positions`),
+    a strided slice of the output, so each offset is one vectorised add of the
+    inputs whose position falls inside the output. Images are spread over the cores.
     """
     x, weight, groups = a.x, a.weight, a.groups
     n_batch, c_in = x.shape[:2]
@@ -101,29 +101,35 @@ def _transpose_forward(a: TransposeArgs) -> np.ndarray:
     offsets = list(itertools.product(*(range(k) for k in kernel)))
     in_size = x.shape[2:]
     length = int(np.prod(in_size))
-    # The uncropped output: every patch fits, and output_padding extends the far end.
-    full_size = tuple((i - 1) * s + d * (k - 1) + 1 + op for i, s, d, k, op
-                      in zip(in_size, a.stride, a.dilation, kernel, a.output_padding, strict=True))
     w = weight.reshape(groups, cg, og * len(offsets)).transpose(0, 2, 1).astype(a.dtype)  # (G, C_out/G * K, C_in/G)
-    crop = (slice(None),) + tuple(slice(p, p + o) for p, o in zip(a.padding, a.out_size, strict=True))
-    scatter = [(slice(None),) + tuple(slice(t * d, t * d + s * (i - 1) + 1, s)
-                                      for t, d, s, i in zip(off, a.dilation, a.stride, in_size, strict=True))
-               for off in offsets]
+
+    def landing(t: int, i: int, s: int, p: int, d: int, o: int) -> tuple[slice, slice]:
+        """Along one axis, for kernel tap t: the inputs j whose j * s - p + t * d lies in [0, o), and where."""
+        first = max(0, -(-(p - t * d) // s))  # smallest j landing at or after 0
+        last = min(i - 1, (o - 1 + p - t * d) // s)  # largest j landing before o
+        if last < first:
+            return slice(0, 0), slice(0, 0)
+        start = first * s - p + t * d
+        return slice(first, last + 1), slice(start, start + (last - first) * s + 1, s)
+
+    scatter = []  # per offset: (which inputs, where they land)
+    for off in offsets:
+        axes = [landing(t, i, s, p, d, o) for t, i, s, p, d, o
+                in zip(off, in_size, a.stride, a.padding, a.dilation, a.out_size, strict=True)]
+        scatter.append((tuple(src for src, _ in axes), tuple(dst for _, dst in axes)))
     out = np.empty((n_batch, c_out) + a.out_size, dtype=a.dtype)
+    start_value = 0 if a.bias is None else a.bias.reshape((c_out,) + (1,) * len(kernel))
 
     def work(images) -> None:
-        full = np.empty((c_out,) + full_size, dtype=a.dtype)
         patches = np.empty((groups, og * len(offsets), length), dtype=a.dtype)
         for n in images:
             xg = x[n].reshape(groups, cg, length).astype(a.dtype, copy=False)  # (G, C_in/G, L_in)
             np.matmul(w, xg, out=patches)
             spread = patches.reshape((c_out, len(offsets)) + in_size)  # (C_out, K, *S_in)
-            full[...] = 0
-            for k, window in enumerate(scatter):
-                full[window] += spread[:, k]
-            out[n] = full[crop]
-            if a.bias is not None:
-                out[n] += a.bias.reshape((c_out,) + (1,) * len(kernel))
+            target = out[n]
+            target[...] = start_value  # the bias, or zeros
+            for k, (src, dst) in enumerate(scatter):
+                target[(slice(None),) + dst] += spread[(slice(None), k) + src]
 
     # as in conv: small work stays on the calling thread (the scatter's adds count like copies)
     work_size = n_batch * length * len(offsets) * c_out * (cg + COPY_COST)
