@@ -109,25 +109,3 @@ def bias_vector(fn: str, bias, out_channels: int) -> np.ndarray | None:
             f"{fn}: bias must have shape ({out_channels},) (one value per output channel), got {bias.shape}"
         )
     return bias
-
-
-def padding_pairs(fn: str, padding, kernel: tuple[int, ...], stride: tuple[int, ...],
-                  dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    """Zeros ``(before, after)`` on each spatial axis, from torch's ``padding`` argument.
-
-    ``padding`` is an int, a tuple of ints (the same on both sides, as in
-    torch), ``"valid"`` (no padding) or ``"same"`` (output size = input size;
-    stride 1 only, as in torch).
-    """
-    from .shapes import same_padding  # shapes imports this module
-
-    n = len(kernel)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * n
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(f"{fn}: padding='same' requires stride 1 (as in torch), got stride {stride}")
-            return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
-        raise ValueError(f"{fn}: padding must be an int, a tuple of ints, 'same' or 'valid', got {padding!r}")
-    return tuple((p, p) for p in ntuple(fn, "padding", padding, n, minimum=0))

@@ -29,7 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import _args
 from ._parallel import cores, run_tiles
-from .shapes import kernel_positions, output_size
+from .shapes import kernel_positions, output_size, padding_pairs
 
 __all__ = [
     "ConvElement",
@@ -97,7 +97,7 @@ def parse_conv_args(fn, input, weight, bias, stride, padding, dilation, groups, 
     bias = _args.bias_vector(fn, bias, c_out)
     stride = _args.ntuple(fn, "stride", stride, n, minimum=1)
     dilation = _args.ntuple(fn, "dilation", dilation, n, minimum=1)
-    pads = _args.padding_pairs(fn, padding, kernel, stride, dilation)
+    pads = padding_pairs(fn, padding, kernel, stride, dilation)
     axes = _args.axis_names(n)
     out_size = tuple(
         output_size(fn, i, k, s, p, d, axis=a)

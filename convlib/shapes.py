@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ._args import non_negative_int, positive_int
+from ._args import non_negative_int, ntuple, positive_int
 
 __all__ = [
     "ZeroInsertion",
@@ -277,3 +277,23 @@ def receptive_field(layers: Sequence) -> int:
     """
     fields = receptive_fields(layers)
     return fields[-1] if fields else 1
+
+
+def padding_pairs(fn: str, padding, kernel: tuple[int, ...], stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """Zeros ``(before, after)`` on each spatial axis, from torch's ``padding`` argument.
+
+    ``padding`` is an int, a tuple of ints (the same on both sides, as in
+    torch), ``"valid"`` (no padding) or ``"same"`` (output size = input size;
+    stride 1 only, as in torch).
+    """
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fn}: padding='same' requires stride 1 (as in torch), got stride {stride}")
+            return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
+        raise ValueError(f"{fn}: padding must be an int, a tuple of ints, 'same' or 'valid', got {padding!r}")
+    return tuple((p, p) for p in ntuple(fn, "padding", padding, n, minimum=0))
