@@ -30,6 +30,9 @@ def test_nbgrader_reads_grader_config_through_jupyter_config_path(tmp_path):
                       "course_id": "convolutions"}
 
 
-def test_makefile_points_jupyter_at_the_grader_config():
-    makefile = (ROOT / "Makefile").read_text()
-    assert "export JUPYTER_CONFIG_PATH := $(CURDIR)/grader" in makefile
+def test_make_exports_the_grader_config_to_its_commands():
+    """What `make lab` and `make release` hand to Jupyter and nbgrader, read from make itself, not its text."""
+    show = "show-config: ; @echo $$JUPYTER_CONFIG_PATH"  # a throwaway target: the recipe sees make's exports
+    result = subprocess.run(["make", "--no-print-directory", "-s", "--eval", show, "show-config"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == str(ROOT / "grader")
