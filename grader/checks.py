@@ -123,8 +123,11 @@ def call(fn: Callable, *args, forbid: tuple[str, ...] = REFERENCES, **kwargs):
         raise CheckFailed(f"{name}", f"expected a function, got {_describe(fn)}",
                           "did you assign to the function's name by mistake? Run its cell again")
     used: list[str] = []
+    # A proxy of the grader (grader.verdict) runs the function in the sandbox, where the references
+    # are not installed at all: nothing to block in this process.
+    references = () if getattr(fn, "runs_in_sandbox", False) else forbid
     try:
-        with blocked(forbid, used):
+        with blocked(references, used):
             result = fn(*args, **kwargs)
     except NotImplementedError:
         raise _not_written(name) from None

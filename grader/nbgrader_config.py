@@ -32,3 +32,20 @@ c.ExecutePreprocessor.timeout = 120
 # A student who deletes a graded cell gets it back, graded automatically (0 for
 # that cell), instead of a submission held for manual grading.
 c.OverwriteCells.add_missing_cells = True
+
+# Autograde runs the student's cells in a sandboxed kernel and the graded cells in the grader's own
+# process, where the student's code cannot reach the verdict (grader/verdict.py). The rest of
+# nbgrader's autograde steps are its own, in its own order.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from grader.verdict import TrustedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
