@@ -18,6 +18,8 @@ no convlib, torch or scipy at all, so a function that delegates to a reference f
 import sys
 import traceback
 
+from IPython import get_ipython  # not the builtin: user expressions run outside IPython's builtin trap
+
 if "dumps" not in globals():  # imported as a module (tests); in the kernel, wire's source ran in this namespace
     from grader.wire import WireError, dumps, loads  # noqa: F401
 
@@ -55,7 +57,7 @@ def _replace(module, attr, value) -> None:
 
 
 def _namespace() -> dict:
-    return get_ipython().user_ns  # noqa: F821 (the kernel's IPython)
+    return get_ipython().user_ns
 
 
 def _error(kind, message, error=None) -> dict:
@@ -130,7 +132,7 @@ def handle(request_text: str):
 
 def serve() -> None:
     """Answer the grader's requests until it says stop (one graded cell's worth)."""
-    raw_input = get_ipython().kernel.raw_input  # noqa: F821
+    raw_input = get_ipython().kernel.raw_input
     answer = "ready"
     while True:
         request = raw_input(answer)

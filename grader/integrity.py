@@ -74,6 +74,9 @@ def scan(source: str, cell: int) -> list[Finding]:
         return [Finding("code", cell, error.lineno or 0, f"does not parse: {error.msg}")]
     found: list[Finding] = []
     aliases = module_aliases(tree)
+    # `%timeit f(x)` becomes get_ipython().run_line_magic(...): a magic, not a reach into IPython.
+    magics = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+              and node.attr in ("run_line_magic", "run_cell_magic") and isinstance(node.value, ast.Call)}
 
     def add(kind: str, node: ast.AST, what: str) -> None:
         found.append(Finding(kind, cell, getattr(node, "lineno", 0), what))
@@ -118,7 +121,7 @@ def scan(source: str, cell: int) -> list[Finding]:
                     isinstance(a, ast.Constant) and isinstance(a.value, str)
                     and any(w in a.value.lower() for w in VERDICT_WORDS) for a in ast.walk(node)):
                 add("output", node, "prints text that looks like a grader's verdict")
-            elif name in ("get_ipython",):
+            elif name == "get_ipython" and id(node) not in magics:
                 add("tampering", node, "calls get_ipython()")
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
@@ -219,23 +222,58 @@ def references_of_functions(sources: list[str]) -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- the report
 
-def report_path(root: Path, assignment: str, student: str) -> Path:
-    return root / assignment / f"{student}.json"
+def report_path(root: Path, assignment: str, student: str, notebook: str) -> Path:
+    return root / assignment / f"{student}--{notebook}.json"
 
 
 def write(root: Path, assignment: str, student: str, notebook: str, findings: list[Finding], cells: dict) -> Path:
-    """Save one submission's evidence (``cells``: graded cell -> passed or the check's message)."""
-    path = report_path(root, assignment, student)
+    """Save one submitted notebook's evidence (``cells``: graded cell -> "passed" or the check's message)."""
+    path = report_path(root, assignment, student, notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
+    unique = list(dict.fromkeys((f.kind, f.cell, f.line, f.what) for f in findings))
     data = {"assignment": assignment, "student": student, "notebook": notebook,
-            "findings": [asdict(f) for f in findings], "cells": cells}
+            "findings": [asdict(Finding(*f)) for f in unique], "cells": cells}
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False))
     return path
 
 
-def read_all(root: Path, assignment: str) -> list[dict]:
+def folder_findings(folder: Path, notebooks: list[str]) -> list[Finding]:
+    """What a submitted folder holds that cannot be graded: an assignment's notebook missing or unreadable,
+    and notebooks no one asked for (not graded)."""
+    import nbformat
+
+    found = []
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            found.append(Finding("cells", 0, 0, f"{name}.ipynb was not submitted: it scores 0"))
+            continue
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as error:  # noqa: BLE001 (any reason a notebook cannot be read is the finding)
+            found.append(Finding("cells", 0, 0, f"{name}.ipynb is not a notebook that can be read "
+                                                f"({type(error).__name__}): it scores 0"))
+    for path in sorted(folder.glob("*.ipynb")):
+        if path.stem not in notebooks:
+            found.append(Finding("cells", 0, 0, f"{path.name} is not part of the assignment: not graded"))
+    return found
+
+
+def collect(root: Path, submitted: Path, assignment: str, notebooks: list[str]) -> list[dict]:
+    """One report per submission of ``assignment``: what autograde found in each notebook, and what the
+    submitted folder holds (``submitted``: nbgrader's submitted directory)."""
+    reports: dict[str, dict] = {}
     folder = root / assignment
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    for path in sorted(folder.glob("*--*.json")) if folder.is_dir() else []:
+        data = json.loads(path.read_text())
+        report = reports.setdefault(data["student"], {"student": data["student"], "findings": [], "cells": {}})
+        report["findings"] += data["findings"]
+        report["cells"].update(data["cells"])
+    for student_folder in sorted(submitted.glob(f"*/{assignment}")):
+        student = student_folder.parent.name
+        report = reports.setdefault(student, {"student": student, "findings": [], "cells": {}})
+        report["findings"] = [asdict(f) for f in folder_findings(student_folder, notebooks)] + report["findings"]
+    return [reports[s] for s in sorted(reports)]
 
 
 def table(reports: list[dict], scores: dict[str, tuple[float, float]]) -> list[tuple[str, str, str, str]]:
@@ -262,12 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     course = course_directory()
     root = Path(course.root) / "grader" / "integrity"
-    reports = read_all(root, args.assignment)
-    if not reports:
-        print(f"no integrity reports for {args.assignment}: run `python -m grader autograde {args.assignment}` first")
-        return 1
     scores = {}
     with Gradebook(course.db_url) as gb:
+        try:
+            notebooks = [n.name for n in gb.find_assignment(args.assignment).notebooks]
+        except MissingEntry:
+            print(f"{args.assignment} is not in the gradebook: release it first (python -m grader release)")
+            return 1
+        reports = collect(root, Path(course.root) / course.submitted_directory, args.assignment, notebooks)
         for report in reports:
             try:
                 submission = gb.find_submission(args.assignment, report["student"])
@@ -278,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(reports, indent=1, ensure_ascii=False))
         return 0
     rows = table(reports, scores)
+    if not reports:
+        print(f"no submissions of {args.assignment} yet")
+        return 0
     try:
         from rich.console import Console
         from rich.table import Table

@@ -209,8 +209,8 @@ def bwrap_command(cell: Cell, limits: Limits, hide_stub: Path) -> list[str]:
         binds.extend(["--bind", str(folder), str(folder)])
     env = {"HOME": str(cell.scratch), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "IPYTHONDIR": str(cell.scratch / ".ipython"),
-           "JUPYTER_RUNTIME_DIR": str(cell.scratch / ".jupyter"), "NBGRADER_EXECUTION": "autograde",
+           "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "IPYTHONDIR": "/tmp/.ipython",
+           "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter", "NBGRADER_EXECUTION": "autograde",
            "TMPDIR": "/tmp"}
     setenv = [arg for name, value in env.items() for arg in ("--setenv", name, value)]
     return [
@@ -407,9 +407,13 @@ class Kernel:
     # -- the agent's channel (grader.agent.serve)
 
     def begin_serving(self, timeout: float) -> str:
-        """Start ``_grader_agent.serve()``; return its msg_id once it says ready."""
-        msg_id = self.kc.execute("__import__('_grader_agent').serve()", silent=True, store_history=False,
-                                 allow_stdin=True, stop_on_error=False)
+        """Start ``_grader_agent.serve()``; return its msg_id once it says ready.
+
+        It runs as a user expression of an empty cell: IPython evaluates those without the input
+        and AST transformers a student's cell may have installed.
+        """
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=True, stop_on_error=False,
+                                 user_expressions={"serve": "__import__('_grader_agent').serve()"})
         prompt = self._next_prompt(msg_id, timeout)
         if prompt != "ready":
             raise KernelGone("the grader's agent in the kernel did not answer (was it replaced?)")

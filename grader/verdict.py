@@ -57,6 +57,9 @@ import numpy as np
 """
 
 
+MAX_RESTARTS = 2  # per notebook: a submission that breaks every fresh kernel the same way is not retried forever
+
+
 def course_directory():
     """nbgrader's CourseDirectory as the course's configuration sets it (``JUPYTER_CONFIG_PATH=grader``)."""
     from nbgrader.apps.baseapp import NbGrader
@@ -106,6 +109,7 @@ class Trusted:
     graded: dict[str, str]  # graded cell id -> source, hidden tests included
     answers: set[str]  # the names the answer cells define
     course_cells: set[str]  # normalized sources of the released notebook's cells that are not answers
+    locked: dict[str, str] = field(default_factory=dict)  # read-only cell id -> source (the setup, ...)
 
 
 @dataclass
@@ -130,6 +134,7 @@ class Session:
         self.hung: dict[str, str] = {}  # function -> the message it got when it hung
         self.flagged: dict[str, str] = {}  # function -> the reference its code reaches (grader.integrity)
         self.serving: str | None = None  # msg_id of the agent's serve() while a graded cell runs
+        self.restarts = 0
 
     def start(self) -> None:
         self.kernel.start()
@@ -139,8 +144,14 @@ class Session:
 
     def restart(self, why: str, cell: int) -> bool:
         """A fresh kernel with the student's cells that had run replayed; False if that fails too."""
-        self.findings.append(integrity.Finding("runtime", cell, 0, why + "; the kernel was restarted"))
         self.serving = None
+        if self.restarts >= MAX_RESTARTS:
+            self.dead = f"the kernel was restarted {MAX_RESTARTS} times and failed again ({why})"
+            self.findings.append(integrity.Finding("runtime", cell, 0, self.dead))
+            self.kernel.shutdown()
+            return False
+        self.restarts += 1
+        self.findings.append(integrity.Finding("runtime", cell, 0, why + "; the kernel was restarted"))
         try:
             self.kernel.shutdown()
             self.start()
@@ -165,6 +176,8 @@ class Session:
             self.findings.append(integrity.Finding("output", index, 0, "printed more than the grader keeps; cut"))
         if run.status in ("ok", "error"):
             self.ran.append(source)
+            if run.error and run.error.get("ename") == "MemoryError":
+                self.findings.append(integrity.Finding("runtime", index, 0, "hit the memory cap (MemoryError)"))
             return run.outputs
         if run.status == "timeout":
             outputs = run.outputs + [error_output("CellTimeout", f"this cell ran longer than {self.cell_timeout:g} s "
@@ -259,8 +272,11 @@ class Proxy:
             raise
         if not isinstance(answer, dict):
             raise checks.StudentError("Unreadable", "the kernel's answer is not plain data")
-        if answer.get("references"):
-            used = str(answer["references"][0])
+        if answer.get("references") or (isinstance(answer.get("error"), dict)
+                                         and answer["error"].get("kind") == "ReferenceUsed"):
+            used = str((answer.get("references") or ["numpy.convolve"])[0])[:100]
+            session.findings.append(integrity.Finding("reference", self.cell, 0, f"{name} called {used} while "
+                                                      "graded"))
             raise checks.StudentError("ReferenceUsed", f"{used} is the reference this exercise asks you to write "
                                                        "yourself")
         if "error" in answer:
@@ -384,12 +400,13 @@ def trusted_from_gradebook(db_url: str, assignment: str, notebook: str, released
         setup = cells["setup"].source if "setup" in cells else "import numpy as np\nfrom grader.checks import *\n"
         answers = set().union(*[defined_names(cells[n].source) for n in solution_ids if n in cells
                                 and cells[n].cell_type == "code"])
+        locked = {c.name: c.source for c in source.source_cells if c.locked and c.name not in graded}
     course_cells = set()
     if released_path is not None and released_path.exists():
         released = nbformat.read(released_path, as_version=4)
         course_cells = {normalized(c.source) for c in released.cells
                         if c.cell_type == "code" and not meta(c).get("solution") and c.source.strip()}
-    return Trusted(setup, graded, answers, course_cells)
+    return Trusted(setup, graded, answers, course_cells, locked)
 
 
 # ----------------------------------------------------------------------------- nbgrader's side
@@ -461,6 +478,8 @@ def submission_findings(submitted: Path, released: Path, trusted: Trusted) -> li
             found.append(integrity.Finding("cells", index, 0, f"graded cell {gid} appears twice (also cell "
                                                               f"{seen[gid]}): graded once"))
         seen[gid] = index
+        if gid in trusted.locked and normalized(cell.source) != normalized(trusted.locked[gid]):
+            found.append(integrity.Finding("cells", index, 0, f"the read-only cell {gid} was edited (restored)"))
         if gid in trusted.graded:
             visible = trusted.graded[gid].split("### BEGIN HIDDEN TESTS")[0]
             if normalized(cell.source) != normalized(visible) and normalized(cell.source) != normalized(

@@ -17,7 +17,6 @@ corpus of mistakes (``tests/mistakes/<assignment>.py``):
 from __future__ import annotations
 
 import importlib.util
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,7 +38,8 @@ def read(path: Path):
 
 
 def copy(nb):
-    return nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    """A deep copy of a notebook (sources as strings, as nbformat.read gives them)."""
+    return nbformat.reads(nbformat.writes(nb), as_version=4)
 
 
 def cells_by_id(nb) -> dict[str, nbformat.NotebookNode]:
