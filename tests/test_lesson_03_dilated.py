@@ -86,6 +86,22 @@ def test_try_it_every_input_through_exactly_one_path(text, k, d):
     assert "through exactly one path" in text
 
 
+def test_no_holes_while_each_dilation_is_within_the_field_below(text):
+    """Section 2: at stride 1 the field has no holes if d_l <= r_{l-1} at every layer; its gridding examples."""
+    assert "the field has no holes if `d_l ≤ r_{l-1}` at every layer" in text
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        k, r, dilations = int(rng.integers(2, 5)), 1, []
+        for _ in range(rng.integers(1, 5)):
+            dilations.append(int(rng.integers(1, r + 1)))  # any d_l <= r_{l-1}
+            r = fields(dilations, k)[-1]
+        assert (paths(dilations, k) > 0).all(), (k, dilations)
+    assert "dilations 2, 2, 2 or 2, 4, 8 skip every other input" in text
+    for dilations in [(2, 2, 2), (2, 4, 8)]:
+        np.testing.assert_array_equal(paths(dilations, 3)[1::2], 0)
+        assert (paths(dilations, 3)[::2] > 0).all()
+
+
 def test_the_photograph_ships_with_matplotlib():
     """get_sample_data opens a file of the installed package: the lesson needs no network."""
     path = Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
