@@ -16,6 +16,7 @@ no convlib, torch or scipy at all, so a function that delegates to a reference f
 """
 
 import sys
+import sysconfig
 import traceback
 
 from IPython import get_ipython  # not the builtin: user expressions run outside IPython's builtin trap
@@ -61,13 +62,19 @@ def _namespace() -> dict:
 
 
 def _error(kind, message, error=None) -> dict:
-    where = ""
+    """An error answer: the deepest line of the student's own code (not this agent, numpy or the standard
+    library) and the function it is in."""
+    where, origin = "", ""
     if error is not None:
         for frame in reversed(traceback.extract_tb(error.__traceback__)):
-            if frame.filename != AGENT_FILE:
+            if frame.filename != AGENT_FILE and not frame.filename.startswith(_LIBRARIES):
                 where = f"line {frame.lineno}: {frame.line}" if frame.line else f"line {frame.lineno}"
+                origin = frame.name
                 break
-    return {"error": {"kind": kind, "message": str(message)[:2000], "where": where[:300]}}
+    return {"error": {"kind": kind, "message": str(message)[:2000], "where": where[:300], "origin": origin[:100]}}
+
+
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
 def _call(name, args, kwargs) -> dict:

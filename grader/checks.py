@@ -26,6 +26,7 @@ import ast
 import contextlib
 import math
 import sys
+import sysconfig
 import traceback
 import types
 from collections.abc import Callable, Iterator
@@ -102,6 +103,7 @@ class StudentError(Exception):
     kind: str
     message: str
     where: str = ""
+    origin: str = ""  # the function of the student's that raised it, if known
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}" if self.message else self.kind
@@ -112,11 +114,12 @@ class StudentError(Exception):
 _checks_run = 0  # checks completed in the current cell (reset by the IPython hook), for the green line
 
 
-def call(fn: Callable, *args, forbid: tuple[str, ...] = REFERENCES, **kwargs):
+def call(fn: Callable, *args, forbid: tuple[str, ...] = REFERENCES, raised_hint: str = "", **kwargs):
     """Call the student's ``fn(*args, **kwargs)`` with the references in ``forbid`` blocked.
 
-    Returns what ``fn`` returns. Raises :class:`CheckFailed` if ``fn`` is still the stub,
-    calls a blocked reference, or raises; the message names the call and the student's line.
+    Returns what ``fn`` returns. Raises :class:`CheckFailed` if ``fn`` is still the stub (or
+    calls one), calls a blocked reference, or raises; the message names the call and the
+    student's line, and ``raised_hint`` (if given) is the hint for an exception.
     """
     name = getattr(fn, "__name__", repr(fn))
     if not callable(fn):
@@ -129,22 +132,22 @@ def call(fn: Callable, *args, forbid: tuple[str, ...] = REFERENCES, **kwargs):
     try:
         with blocked(references, used):
             result = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise _not_written(name) from None
+    except NotImplementedError as error:
+        raise _not_written(name, _as_student_error(error).origin) from None
     except ReferenceUsed as error:
         used.append(error.name)
         result = None
     except StudentError as error:
         if error.kind == "NotImplementedError":
-            raise _not_written(name) from None
+            raise _not_written(name, error.origin) from None
         if error.kind == "ReferenceUsed":
             used.append(error.message.split(" ", 1)[0])
         elif _names_reference(error, forbid):
             used.append(_names_reference(error, forbid))
         else:
-            raise _raised(name, args, kwargs, error) from None
+            raise _raised(name, args, kwargs, error, raised_hint) from None
     except (Exception, SystemExit) as error:
-        raise _raised(name, args, kwargs, _as_student_error(error)) from None
+        raise _raised(name, args, kwargs, _as_student_error(error), raised_hint) from None
     if used:
         what = f"uses torch ({used[0]})" if used[0].startswith("torch.") else f"calls {used[0]}"
         raise CheckFailed(f"{name}{_signature(args, kwargs)}",
@@ -154,17 +157,20 @@ def call(fn: Callable, *args, forbid: tuple[str, ...] = REFERENCES, **kwargs):
     return result
 
 
-def _not_written(name: str) -> CheckFailed:
+def _not_written(name: str, stub: str = "") -> CheckFailed:
+    if stub and stub != name:  # the stub of another exercise, called by this one
+        return CheckFailed(f"{name} calls {stub}, which is not written yet",
+                           f"write {stub} first (replace its `raise NotImplementedError()`), or do without it")
     return CheckFailed(f"{name} is not written yet",
                        "replace `raise NotImplementedError()` in its cell with your code, and run that cell again")
 
 
-def _raised(name: str, args: tuple, kwargs: dict, error: StudentError) -> CheckFailed:
+def _raised(name: str, args: tuple, kwargs: dict, error: StudentError, hint: str = "") -> CheckFailed:
     if error.kind in SANDBOX_FAILURES:  # reported by the grader, not raised by the function
         return CheckFailed(f"{name}{_signature(args, kwargs)}", error.message, SANDBOX_FAILURES[error.kind])
     where = f" (at {error.where})" if error.where else ""
     return CheckFailed(f"{name}{_signature(args, kwargs)}", f"your function raised {error}{where}",
-                       "run your function on these arguments in the scratch cell to see the whole traceback")
+                       hint or "run your function on these arguments in the scratch cell to see the whole traceback")
 
 
 # What the grader reports in place of a result when the student's process gives none (grader.verdict).
@@ -192,16 +198,21 @@ def _names_reference(error: StudentError, forbid: tuple[str, ...]) -> str:
 
 
 def _as_student_error(error: BaseException) -> StudentError:
-    """The exception as plain data, with the deepest line of the traceback that is not in this module."""
-    where = ""
+    """The exception as plain data, with the deepest line of the traceback in the student's own code
+    (not in this module, numpy or the standard library), and the function it is in."""
+    where, origin = "", ""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if frame.filename != __file__:
+        if frame.filename != __file__ and not frame.filename.startswith(_LIBRARIES):
             where = f"line {frame.lineno}: {frame.line}" if frame.line else f"line {frame.lineno}"
+            origin = frame.name
             break
     kind = type(error).__name__
     if isinstance(error, SystemExit):
-        return StudentError(kind, "your function called sys.exit(); return a value instead", where)
-    return StudentError(kind, str(error), where)
+        return StudentError(kind, "your function called sys.exit(); return a value instead", where, origin)
+    return StudentError(kind, str(error), where, origin)
+
+
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
 def _signature(args: tuple, kwargs: dict) -> str:
@@ -385,7 +396,18 @@ def check_equal(what: str, got, expected, hint: str = "") -> None:
                           hint)
     if got != expected:
         raise CheckFailed(what, f"expected {expected!r}, got {got!r}", hint)
+    if not _ints_where_ints(got, expected):  # (2.0, 3.0) == (2, 3) in Python, but a shape is made of ints
+        raise CheckFailed(what, f"expected {expected!r}, all ints, got {got!r}",
+                          "a size or a count is a whole number: use // (or int())")
     _passed()
+
+
+def _ints_where_ints(got, expected) -> bool:
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(expected):
+        return all(_ints_where_ints(g, e) for g, e in zip(got, expected, strict=True))
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        return isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_))
+    return True
 
 
 def check_true(what: str, condition: bool, problem: str, hint: str = "") -> None:
@@ -409,8 +431,9 @@ def check_shape(what: str, got, expected: tuple[int, ...], hint: str = "") -> No
 
 
 def check_array(what: str, got, expected, hint: str = "", rtol: float = 1e-7, atol: float = 1e-9,
-                dtype=None) -> None:
-    """Fail unless ``got`` is close to the array ``expected`` (and of ``dtype``, if given).
+                dtype=None, dtype_hint: str = "") -> None:
+    """Fail unless ``got`` is close to the array ``expected`` (and of ``dtype``, if given: ``dtype_hint``
+    is then the hint for a wrong dtype).
 
     The message gives the shape, or how many elements are wrong, the largest difference,
     and the first wrong index with both values.
@@ -428,7 +451,7 @@ def check_array(what: str, got, expected, hint: str = "", rtol: float = 1e-7, at
         raise CheckFailed(what, f"expected shape {expected.shape}, got shape {values.shape}", hint)
     if dtype is not None and values.dtype != np.dtype(dtype):
         raise CheckFailed(what, f"expected dtype {np.dtype(dtype)}, got dtype {values.dtype}",
-                          hint or "keep the input's dtype: build the output with dtype=x.dtype")
+                          dtype_hint or hint or "keep the input's dtype: build the output with dtype=x.dtype")
     close = np.isclose(values, expected, rtol=rtol, atol=atol)
     if not close.all():
         wrong = np.argwhere(~close)

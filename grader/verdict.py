@@ -282,7 +282,7 @@ class Proxy:
         if "error" in answer:
             error = answer["error"] if isinstance(answer["error"], dict) else {}
             raise checks.StudentError(str(error.get("kind", "Error"))[:100], str(error.get("message", ""))[:2000],
-                                      str(error.get("where", ""))[:300])
+                                      str(error.get("where", ""))[:300], str(error.get("origin", ""))[:100])
         try:
             return wire.loads(answer.get("value", "null"))
         except wire.WireError as error:

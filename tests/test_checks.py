@@ -199,3 +199,35 @@ def test_ipython_shows_the_green_line_after_a_passing_cell_only(capsys):
     assert "✓ passed" not in capsys.readouterr().out
     shell.run_cell("x = 1")
     assert "✓ passed" not in capsys.readouterr().out
+
+
+def test_check_equal_wants_ints_where_the_expected_has_ints():
+    assert failure(check_equal, "shape", (2.0, 3.0), (2, 3)) == \
+        "shape: expected (2, 3), all ints, got (2.0, 3.0)\nHint: a size or a count is a whole number: use // (or int())"
+    check_equal("shape", (np.int64(2), 3), (2, 3))
+
+
+def test_a_stub_called_by_another_exercise_is_named():
+    def mult_adds(shape):
+        return stub(shape)
+
+    assert failure(call, mult_adds, 3).startswith("mult_adds calls stub, which is not written yet")
+
+
+def test_the_line_shown_is_the_students_not_numpys():
+    def grid(x):
+        return list(np.ndindex(x))
+
+    message = failure(call, grid, -1)
+    line = grid.__code__.co_firstlineno + 1
+    assert message.split("(at ")[1].startswith(f"line {line}: return list(np.ndindex(x)))")
+
+
+def test_a_cell_can_give_the_hint_for_an_exception():
+    def shape_of(x):
+        return x.shape[4]
+
+    assert failure(call, shape_of, np.zeros((2, 3)), raised_hint="a 5-D x is a batch").endswith(
+        "Hint: a 5-D x is a batch")
+    assert failure(check_array, "y", np.zeros(2, np.float64), np.zeros(2, np.float32), dtype=np.float32,
+                   hint="values", dtype_hint="keep float32").endswith("Hint: keep float32")
