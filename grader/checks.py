@@ -152,8 +152,8 @@ def call(fn: Callable, *args, forbid: tuple[str, ...] = REFERENCES, raised_hint:
         what = f"uses torch ({used[0]})" if used[0].startswith("torch.") else f"calls {used[0]}"
         raise CheckFailed(f"{name}{_signature(args, kwargs)}",
                           f"it {what}, the reference this exercise asks you to write yourself",
-                          "compute the result with numpy (loops, slicing, np.sum, np.pad, ...); the references"
-                          f" blocked while your function runs are: {', '.join(forbid)}")
+                          "compute it yourself, with numpy or plain Python; blocked while your function runs:"
+                          f" {', '.join(forbid)}")
     return result
 
 

@@ -1,5 +1,6 @@
-"""``import convlib`` stays light: numpy only, fast enough to be imported in every notebook cell
-without the student noticing. Measured in a fresh interpreter, so nothing is cached."""
+"""``import convlib`` stays light: numpy only, never torch, ipywidgets or matplotlib. Checked in a fresh
+interpreter, so nothing is cached. (How long it takes is measured by ``make bench``, not here: a timed
+test fails on a busy machine and proves nothing on a quiet one.)"""
 
 import json
 import subprocess
@@ -10,14 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "ipywidgets", "matplotlib")
-BUDGET_SECONDS = 0.3
 
 PROBE = """
-import json, sys, time
-start = time.perf_counter()
+import json, sys
 import convlib
-elapsed = time.perf_counter() - start
-print(json.dumps({"elapsed": elapsed, "loaded": sorted(m.split(".")[0] for m in sys.modules)}))
+print(json.dumps({"loaded": sorted(m.split(".")[0] for m in sys.modules)}))
 """
 
 
@@ -29,15 +27,10 @@ def fresh_import():
 
 
 @pytest.fixture(scope="module")
-def probes():
-    return [fresh_import() for _ in range(3)]
+def loaded():
+    return fresh_import()["loaded"]
 
 
 @pytest.mark.parametrize("module", HEAVY)
-def test_import_does_not_load(probes, module):
-    assert module not in probes[0]["loaded"], f"import convlib loaded {module}"
-
-
-def test_import_is_fast(probes):
-    best = min(p["elapsed"] for p in probes)
-    assert best < BUDGET_SECONDS, f"import convlib took {best:.3f} s (best of 3), budget {BUDGET_SECONDS} s"
+def test_import_does_not_load(loaded, module):
+    assert module not in loaded, f"import convlib loaded {module}"
