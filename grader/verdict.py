@@ -500,3 +500,24 @@ def submission_findings(submitted: Path, released: Path, trusted: Trusted) -> li
         found.append(integrity.Finding("cells", 0, 0, f"the kernelspec was changed to {kernel!r} (reset to "
                                                       f"{expected!r})"))
     return found
+
+
+try:
+    from nbgrader.preprocessors import DeduplicateIds
+except ImportError:  # pragma: no cover
+    DeduplicateIds = object
+
+
+class DeduplicateGradeIds(DeduplicateIds):
+    """nbgrader's DeduplicateIds, fixed: a copy of a graded cell loses its nbgrader metadata altogether.
+
+    nbgrader leaves it an empty ``nbgrader`` dict, on which its own OverwriteCells then fails with
+    ``KeyError: 'grade_id'`` and the whole notebook scores 0 (nbgrader #1083). As nbgrader does, the
+    last copy stays graded; the others become ordinary cells (grader.integrity reports them).
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.metadata.get("nbgrader") == {}:
+            del cell.metadata["nbgrader"]
+        return cell, resources

@@ -34,7 +34,8 @@ from nbgrader.api import Gradebook
 
 from grader import release
 from grader.checks import CheckFailed
-from tests.lessons import MARKERS, ROOT, Lesson, cells_by_id, graded_cells, lessons, nbgrader_meta, read
+from tests.hostile import FAKE_PASSED, PATCH_NUMPY, REDEFINE_CHECKS, STDERR_NOISE
+from tests.lessons import MARKERS, ROOT, Lesson, cells_by_id, copy, graded_cells, lessons, nbgrader_meta, read
 
 LESSONS = lessons()
 by_lesson = pytest.mark.parametrize("lesson", LESSONS, ids=str)
@@ -115,8 +116,24 @@ def test_solution_runs_top_to_bottom_in_a_plain_kernel(lesson: Lesson, tmp_path)
 
 # ----------------------------------------------------------------------------- nbgrader, once per lesson
 
+def with_cell_after_setup(nb, source: str):
+    nb = copy(nb)
+    at = next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == "setup") + 1
+    nb.cells.insert(at, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+# Every lesson is graded with one cheat and one noisy honest student beside the others (tests/hostile.py has
+# the whole hostile class, on lesson 01): the checks redefined, numpy patched and "passed" printed score 0;
+# warnings on stderr and a sys.exit() cost a correct notebook nothing.
+CHEAT = REDEFINE_CHECKS + PATCH_NUMPY + FAKE_PASSED
+NOISY = STDERR_NOISE + "import sys\nsys.exit()\n"
+
+
 def submissions(lesson: Lesson) -> dict:
-    subs = {"solution": lesson.source, "blank": lesson.student, "tampered": lesson.solved(tamper=True)}
+    subs = {"solution": lesson.source, "blank": lesson.student, "tampered": lesson.solved(tamper=True),
+            "cheat": with_cell_after_setup(lesson.student, CHEAT),
+            "noisy": with_cell_after_setup(lesson.solved(lesson.exercises), NOISY)}
     for name in lesson.exercises:
         subs[f"only_{name}"] = lesson.solved([name])
     return subs
@@ -211,6 +228,13 @@ def test_solution_scores_full_marks(graded, lesson: Lesson):
     restored = graded_cells(grading.autograded("solution"))
     assert all("### BEGIN HIDDEN TESTS" in c.source for c in restored.values())
     assert all(not any(o.output_type == "error" for o in c.outputs) for c in restored.values())
+
+
+@by_lesson
+def test_a_cheat_scores_zero_and_noise_costs_nothing(graded, lesson: Lesson):
+    scores = graded(lesson).scores
+    assert scores["cheat"]["score"] == 0
+    assert scores["noisy"]["score"] == lesson.auto_points
 
 
 @by_lesson
