@@ -161,7 +161,12 @@ MISTAKES = [
         **SCATTER_RIGHT,
         "crop": "np.pad(full[:, :, p:full.shape[2] - a - p, p:full.shape[3] - a - p], "
                 "((0, 0), (0, 0), (a, a), (a, a)))"}),
-     ["output_padding=1: expected shape (1, 1, 6, 6), got shape (1, 1, 7, 7)", "not a on both sides"]),
+     ["output_padding=1: expected shape (1, 1, 6, 6), got shape (1, 1, 7, 7)", "adds nothing at the start"]),
+    ("test_conv_transpose2d_output_padding", SCATTER.format(**{
+        **SCATTER_RIGHT,
+        "crop": "np.pad(full[:, :, p:full.shape[2] - a - p, p:full.shape[3] - a - p], "
+                "((0, 0), (0, 0), (0, a), (0, a)))"}),
+     ["11 of 36 elements are wrong; the first at index (0, 0, 0, 5)", "(rows 1 .. 6 of its 7 rows, not zeros)"]),
     ("test_conv_transpose2d_channels", SCATTER_SWAPPED,
      ["w (3, 2, 3, 3), stride=2: expected shape (1, 2, 7, 9), got shape (1, 3, 7, 9)",
       "the weight is (C_in, C_out, kH, kW), the other way round from conv2d's"]),
