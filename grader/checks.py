@@ -243,7 +243,7 @@ def blocked(references: tuple[str, ...], used: list[str] | None = None) -> Itera
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
     try:
         for reference in references:
-            for function, qualified in _functions(reference):
+            for function, qualified in _functions_cached(reference):
                 if function.__code__.co_freevars:  # a closure: its code cannot be swapped for a raiser
                     continue
                 original = function.__code__
@@ -260,6 +260,17 @@ def blocked(references: tuple[str, ...], used: list[str] | None = None) -> Itera
 
 
 _BLOCKED_LOG: list[str] = []
+_FUNCTIONS: dict[str, tuple[int, list]] = {}
+
+
+def _functions_cached(reference: str) -> list[tuple[types.FunctionType, str]]:
+    """:func:`_functions`, walked again only when a module has been imported since (with torch loaded,
+    walking sys.modules on every call cost 5 ms a call)."""
+    key = len(sys.modules)
+    hit = _FUNCTIONS.get(reference)
+    if hit is None or hit[0] != key:
+        hit = _FUNCTIONS[reference] = (key, list(_functions(reference)))
+    return hit[1]
 
 
 def _functions(reference: str) -> Iterator[tuple[types.FunctionType, str]]:

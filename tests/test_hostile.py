@@ -95,8 +95,9 @@ def test_the_corpus_is_large_and_named():
 
 @pytest.mark.parametrize("case", hostile.CASES + hostile.HONEST, ids=lambda c: c.name)
 def test_every_submission_gets_its_due(batch, case):
-    assert batch["scores"].get(case.name) == case.score, \
-        f"{case.name} ({case.what}): expected {case.score}, got {batch['scores'].get(case.name)}"
+    # A folder with no notebook in it is not a submission to nbgrader: no row, which every export reads as 0.
+    got = batch["scores"].get(case.name, 0.0 if case.name == "missing_notebook" else None)
+    assert got == case.score, f"{case.name} ({case.what}): expected {case.score}, got {got}"
 
 
 @pytest.mark.parametrize("case", [c for c in hostile.CASES if c.evidence], ids=lambda c: c.name)
