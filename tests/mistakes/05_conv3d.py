@@ -143,7 +143,8 @@ MISTAKES = [
     ("test_output_shape_3d_per_axis", variant(OUTPUT_SHAPE, SHAPE, per_axis="ss[::-1], ps[::-1]"),
      ["expected (64, 16, 56, 56), got (64, 10, 56, 108)", "(16 + 2 - 3) // 1 + 1 = 16"]),
     ("test_output_shape_3d_ints", variant(OUTPUT_SHAPE, SHAPE, size="(i + 2 * p - k) / s + 1"),
-     ["output_shape_3d((1, 4, 4, 4), (1, 1, 3, 3, 3), stride=1, padding=0)[1]: expected the int 2, got 2.0",
+     ["output_shape_3d((1, 4, 4, 4), (1, 1, 3, 3, 3), stride=1, padding=0): expected (1, 2, 2, 2), all ints, "
+      "got (1, 2.0, 2.0, 2.0)",
       "a size or a count is a whole number"]),
     ("test_output_shape_3d_ints",
      "def output_shape_3d(input_shape, weight_shape, stride=1, padding=0):\n"
