@@ -307,6 +307,25 @@ def test_mark_schemes_reach_the_grader_and_never_the_student(graded, lesson: Les
 
 
 @by_lesson_with_tasks
+def test_manual_grades_complete_the_score(graded, lesson: Lesson, tmp_path):
+    """What the Formgrader does with a task's grade box (Grade.manual_score) adds to the autograded points."""
+    db = tmp_path / "gradebook.db"
+    shutil.copy(graded(lesson).course / "gradebook.db", db)  # the shared gradebook stays as autograde left it
+    with Gradebook(f"sqlite:///{db}") as gb:
+        submission = gb.find_submission(lesson.assignment, "solution")
+        assert (submission.score, submission.needs_manual_grade) == (lesson.auto_points, True)
+        for gid, points in lesson.tasks.items():
+            grade = gb.find_grade(gid, lesson.notebook, lesson.assignment, "solution")
+            assert (grade.auto_score, grade.needs_manual_grade, grade.max_score) == (None, True, points)
+            grade.manual_score = points
+            grade.needs_manual_grade = False  # as the Formgrader sets it on saving a score
+        gb.db.commit()
+        submission = gb.find_submission(lesson.assignment, "solution")
+        assert (submission.score, submission.needs_manual_grade) == (submission.max_score, False)
+        assert submission.max_score == lesson.auto_points + sum(lesson.written.values())
+
+
+@by_lesson_with_tasks
 @pytest.mark.xfail(strict=True, reason="nbgrader's generate_feedback keeps the mark scheme that autograde restored: "
                    "grader/nbgrader_config.py must add ClearMarkScheme to GenerateFeedback.preprocessors")
 def test_feedback_shows_no_mark_scheme(graded, lesson: Lesson):
