@@ -6,8 +6,9 @@ read off the notebook itself, so a new lesson needs no test code of its own beyo
 corpus of mistakes (``tests/mistakes/<assignment>.py``):
 
 - an **exercise** is a solution cell (``solution: true``) with a ``grade_id``: the name of
-  the function (or variable) it defines; a written answer is a solution cell that is also
-  graded (``grade: true``), marked by hand;
+  the function (or variable) it defines; a **written answer**, marked by hand, is a solution
+  cell that is also graded (``grade: true``), or a task cell (``task: true``: nbgrader's
+  "manually graded task", the only kind of cell that may hold a mark scheme);
 - its **graded cells** are the code cells ``test_<exercise>_<behaviour>`` (``grade: true``,
   locked), one point or more each;
 - its **points** are the sum of its graded cells', and its heading says so:
@@ -26,7 +27,8 @@ import nbformat
 from grader import release
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS",
+           "### BEGIN MARK SCHEME", "### END MARK SCHEME")
 
 
 def nbgrader_meta(cell) -> dict:
@@ -89,9 +91,15 @@ class Lesson:
 
     @cached_property
     def written(self) -> dict[str, int]:
-        """Answers graded by hand: grade_id -> points."""
+        """Answers graded by hand, answer cells and task cells: grade_id -> points."""
         return {gid: nbgrader_meta(c)["points"] for gid, c in cells_by_id(self.source).items()
-                if nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade")}
+                if (nbgrader_meta(c).get("solution") and nbgrader_meta(c).get("grade")) or nbgrader_meta(c).get("task")}
+
+    @cached_property
+    def tasks(self) -> dict[str, int]:
+        """The written answers that are task cells (nbgrader leaves them to a human even when nothing was written)."""
+        return {gid: nbgrader_meta(c)["points"] for gid, c in cells_by_id(self.source).items()
+                if nbgrader_meta(c).get("task")}
 
     @property
     def auto_points(self) -> int:

@@ -139,12 +139,18 @@ def submissions(lesson: Lesson) -> dict:
     return subs
 
 
-def grade(lesson: Lesson, course: Path) -> dict:
-    """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores."""
-    jupyter = course / "jupyter"  # no ~/.jupyter, ~/.ipython or user kernels: the same on every machine
+def course_env(course: Path) -> dict[str, str]:
+    """nbgrader's environment for a temporary ``course``: no ~/.jupyter, ~/.ipython or user kernels."""
+    jupyter = course / "jupyter"
     env = release.nbgrader_env(JUPYTER_CONFIG_DIR=str(jupyter / "config"), JUPYTER_DATA_DIR=str(jupyter / "data"),
                                JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"), IPYTHONDIR=str(jupyter / "ipython"))
     env.pop("JUPYTER_PATH", None)
+    return env
+
+
+def grade(lesson: Lesson, course: Path) -> dict:
+    """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores."""
+    env = course_env(course)
     db = f"sqlite:///{course / 'gradebook.db'}"
     shutil.copytree(ROOT / "solutions" / lesson.assignment, course / "solutions" / lesson.assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -160,7 +166,8 @@ def grade(lesson: Lesson, course: Path) -> dict:
             notebook = gb.find_submission_notebook(lesson.notebook, lesson.assignment, sub.student.id)
             scores[sub.student.id] = {"score": sub.score, "max_score": sub.max_score,
                                       "needs_manual_grade": sub.needs_manual_grade,
-                                      "cells": {g.name: g.score for g in notebook.grades}}
+                                      # the autograder's score: None where it leaves the cell to a human
+                                      "cells": {g.name: g.auto_score for g in notebook.grades}}
     return scores
 
 
@@ -241,7 +248,8 @@ def test_a_cheat_scores_zero_and_noise_costs_nothing(graded, lesson: Lesson):
 def test_blank_notebook_scores_zero_and_is_still_graded(graded, lesson: Lesson):
     grading = graded(lesson)
     score = grading.scores["blank"]
-    assert (score["score"], score["needs_manual_grade"]) == (0, False)
+    # A task cell always waits for a human: nbgrader cannot tell whether the cells after it were answered.
+    assert (score["score"], score["needs_manual_grade"]) == (0, bool(lesson.tasks))
     assert {s for gid, s in score["cells"].items() if gid not in lesson.written} == {0.0}
     # Every graded cell ran, and told the student what to do rather than showing NotImplementedError.
     for gid, cell in graded_cells(grading.autograded("blank")).items():
@@ -271,6 +279,90 @@ def test_edited_or_deleted_graded_cells_change_nothing(graded, lesson: Lesson):
         assert cell.source.endswith(source[gid].source), gid
         assert nbgrader_meta(cell)["points"] == nbgrader_meta(source[gid])["points"], gid
     assert not score["needs_manual_grade"] or lesson.written
+
+
+# ----------------------------------------------------------------------------- written answers and their mark schemes
+
+by_lesson_with_tasks = pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if lesson.tasks], ids=str)
+
+
+def mark_scheme(cell) -> list[str]:
+    """The non-blank lines of a cell between ``### BEGIN MARK SCHEME`` and ``### END MARK SCHEME``."""
+    lines = [line.strip() for line in cell.source.splitlines()]
+    begin, end = lines.index("### BEGIN MARK SCHEME"), lines.index("### END MARK SCHEME")
+    return [line for line in lines[begin + 1:end] if line]
+
+
+def formgrader_html(path: Path, lesson: Lesson, student: str) -> str:
+    """The Formgrader's page of a submission: nbgrader's ``formgrade`` template on its autograded notebook."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": lesson.assignment, "notebook_id": lesson.notebook, "submission_id": student,
+                 "index": 0, "total": 1, "base_url": "", "student": student, "last_name": None, "first_name": None,
+                 "notebook_path": str(path)}
+    html, _ = HTMLExporter(config=config).from_filename(str(path), resources=resources)
+    return html
+
+
+@by_lesson_with_tasks
+def test_mark_schemes_reach_the_grader_and_never_the_student(graded, lesson: Lesson):
+    """Each written task carries a mark scheme in the source; the student copy has none of it; the Formgrader shows
+    it beside every submission (autograde restores the task cell from the gradebook), blank ones included."""
+    grading = graded(lesson)
+    student_text = lesson.student_path.read_text()
+    assert "MARK SCHEME" not in student_text
+    student_cells = cells_by_id(lesson.student)
+    for gid in lesson.tasks:
+        scheme = mark_scheme(cells_by_id(lesson.source)[gid])
+        assert len(scheme) >= 3, f"{gid}: a task cell holds its mark scheme"
+        assert student_cells[gid].source.strip() and "MARK SCHEME" not in student_cells[gid].source, gid
+        assert [line for line in scheme if line in student_text] == [], gid
+        for student in ("solution", "blank"):
+            assert mark_scheme(cells_by_id(grading.autograded(student))[gid]) == scheme, (gid, student)
+    for student in ("solution", "blank"):
+        path = grading.course / "grader" / "autograded" / student / lesson.assignment / f"{lesson.notebook}.ipynb"
+        html = formgrader_html(path, lesson, student)
+        assert html.count("BEGIN MARK SCHEME") == len(lesson.tasks), student
+
+
+@by_lesson_with_tasks
+def test_manual_grades_complete_the_score(graded, lesson: Lesson, tmp_path):
+    """What the Formgrader does with a task's grade box (Grade.manual_score) adds to the autograded points."""
+    db = tmp_path / "gradebook.db"
+    shutil.copy(graded(lesson).course / "gradebook.db", db)  # the shared gradebook stays as autograde left it
+    with Gradebook(f"sqlite:///{db}") as gb:
+        submission = gb.find_submission(lesson.assignment, "solution")
+        assert (submission.score, submission.needs_manual_grade) == (lesson.auto_points, True)
+        for gid, points in lesson.tasks.items():
+            grade = gb.find_grade(gid, lesson.notebook, lesson.assignment, "solution")
+            assert (grade.auto_score, grade.needs_manual_grade, grade.max_score) == (None, True, points)
+            grade.manual_score = points
+            grade.needs_manual_grade = False  # as the Formgrader sets it on saving a score
+        gb.db.commit()
+        submission = gb.find_submission(lesson.assignment, "solution")
+        assert (submission.score, submission.needs_manual_grade) == (submission.max_score, False)
+        assert submission.max_score == lesson.auto_points + sum(lesson.written.values())
+
+
+@by_lesson_with_tasks
+@pytest.mark.xfail(strict=True, reason="nbgrader's generate_feedback keeps the mark scheme that autograde restored: "
+                   "grader/nbgrader_config.py must add ClearMarkScheme to GenerateFeedback.preprocessors")
+def test_feedback_shows_no_mark_scheme(graded, lesson: Lesson):
+    grading = graded(lesson)
+    course = grading.course
+    with locked(course.parent / f"feedback-{lesson}.lock"):
+        feedback = course / "grader" / "feedback" / "solution" / lesson.assignment / f"{lesson.notebook}.html"
+        if not feedback.exists():
+            release.run_nbgrader("generate_feedback", lesson.assignment, "--student=solution", course_dir=course,
+                                 db_url=f"sqlite:///{course / 'gradebook.db'}", cwd=course, env=course_env(course))
+    html = feedback.read_text()
+    assert all(f"<code>{gid}</code>" in html for gid in lesson.tasks)  # the questions are there ...
+    assert "MARK SCHEME" not in html  # ... their mark schemes are not
 
 
 # ----------------------------------------------------------------------------- the graded cells, in-process

@@ -21,6 +21,16 @@ def conv2d_multi(x, w, b=None, stride=1, padding=0):
 """
 MULTI_RIGHT = dict(bias="+ (0 if b is None else b[o])", maps="c_out")
 
+CONV1D = """
+def conv1d(x, w, b=None, stride=1, padding=0):
+    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding)))
+    c_out, c_in, k = np.shape(w)
+    out = np.array([[np.sum(xp[:, t:t + k] * {kernel}) for t in range(0, xp.shape[1] - k + 1, {step})]
+                    for o in range(c_out)])
+    return out {bias}
+"""
+CONV1D_RIGHT = dict(kernel="w[o]", step="stride", bias="if b is None else out + np.asarray(b)[:, None]")
+
 
 def output_size(body: str) -> str:
     return f"def output_size(i, k, s=1, p=0, d=1):\n    {body}\n"
@@ -31,6 +41,10 @@ OTHER_RIGHT = {
     "output_size": output_size("return int((i + 2 * p - d * (k - 1) - 1) / s) + 1  # int() floors what is >= 0"),
     "conv2d_single": CONV2D_SINGLE.format(**SINGLE_RIGHT),
     "conv2d_multi": CONV2D_MULTI.format(**MULTI_RIGHT),
+    # built on the student's own 2D function: a signal is a map of height 1, padded along its length only
+    "conv1d": "def conv1d(x, w, b=None, stride=1, padding=0):\n"
+              "    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding)))\n"
+              "    return conv2d_multi(xp[:, None, :], np.asarray(w, float)[:, :, None, :], b, stride, 0)[:, 0, :]\n",
 }
 
 # (graded cell, the student's answer, what the failure message must say)
@@ -69,4 +83,23 @@ MISTAKES = [
      "                                   None if b is None else torch.from_numpy(b), stride, padding)\n"
      "    return t[0].numpy()\n",
      ["it uses torch (torch.Tensor.__getitem__), the reference"]),
+    ("test_conv1d_shape", CONV1D.format(**{**CONV1D_RIGHT, "step": "1"}),
+     ["w (2, 3, 4), stride=2, padding=0: expected shape (2, 3), got shape (2, 6)", "2.5 rounds down to 2"]),
+    ("test_conv1d_values", CONV1D.format(**{**CONV1D_RIGHT, "kernel": "w[o][:, ::-1]"}),
+     ["4 of 4 elements are wrong; the first at index (0, 0): expected -1.5, got 2.5", "do not flip the kernel"]),
+    ("test_conv1d_values", CONV1D.format(**{**CONV1D_RIGHT, "bias": ""}),
+     ["expected -1.5, got -2", "+ b[o]: -2 + 0.5 everywhere"]),
+    ("test_conv1d_values",
+     "def conv1d(x, w, b=None, stride=1, padding=0):\n"
+     "    xp = np.pad(np.asarray(x, float), ((0, 0), (padding, padding)))\n"
+     "    out = np.array([sum(np.convolve(xp[c], w[o, c][::-1], 'valid') for c in range(xp.shape[0]))\n"
+     "                    for o in range(w.shape[0])])[:, ::stride]\n"
+     "    return out if b is None else out + np.asarray(b)[:, None]\n",
+     ["it calls numpy.convolve, the reference"]),
+    ("test_conv1d_stride_padding",
+     "import torch\ndef conv1d(x, w, b=None, stride=1, padding=0):\n"
+     "    t = torch.nn.functional.conv1d(torch.from_numpy(x), torch.from_numpy(w),\n"
+     "                                   None if b is None else torch.from_numpy(b), stride, padding)\n"
+     "    return t.numpy()\n",
+     ["it uses torch (torch.", "the reference"]),
 ]
