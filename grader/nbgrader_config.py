@@ -55,3 +55,10 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateGradeIds, Overwrit
                                       CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+# Feedback shows each graded cell's verdict, never what the student must not see: the hidden tests
+# (nbgrader #917, #1363) and the mark schemes that autograde restored with the task cells.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, CSSHTMLHeaderPreprocessor]

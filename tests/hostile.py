@@ -371,14 +371,13 @@ CASES = [
               evidence=("tampering",)),
     stub_case("fake_passed", "prints a fake '✓ passed' and full marks", ("end", FAKE_PASSED), ("top", FAKE_PASSED),
               evidence=("output",)),
-    Case("calls_convlib", "every answer delegates to convlib or torch",
+    Case("calls_convlib", "three answers delegate to convlib or torch (the rest left undone)",
          lambda: files(notebook(answers={
              **answer(FIRST, "import convlib\nreturn convlib.conv_output_size(i, k, s, p, d)"),
              **answer(SECOND, "import convlib\nreturn convlib.conv2d(x[None], w[None, None], stride=stride, "
                               "padding=padding)[0] + b"),
-                                         **answer(LAST, "import torch\nreturn torch.nn.functional.conv2d(torch.tensor("
-                                                        "x)[None], torch.tensor(w), None if b is None else "
-                                                        "torch.tensor(b), stride, padding)[0].numpy()")})),
+             **answer(E[2], "import torch\nreturn torch.nn.functional.conv2d(torch.tensor(x)[None], torch.tensor(w), "
+                            "None if b is None else torch.tensor(b), stride, padding)[0].numpy()")})),
          0.0, ("reference",)),
     Case("calls_numpy_convolve", f"{SECOND} through numpy.correlate, row by row; the rest solved",
          solved_with(answers=answer(SECOND, """

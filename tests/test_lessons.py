@@ -350,8 +350,6 @@ def test_manual_grades_complete_the_score(graded, lesson: Lesson, tmp_path):
 
 
 @by_lesson_with_tasks
-@pytest.mark.xfail(strict=True, reason="nbgrader's generate_feedback keeps the mark scheme that autograde restored: "
-                   "grader/nbgrader_config.py must add ClearMarkScheme to GenerateFeedback.preprocessors")
 def test_feedback_shows_no_mark_scheme(graded, lesson: Lesson):
     grading = graded(lesson)
     course = grading.course
