@@ -10,6 +10,7 @@ builder                         paper, table followed                           
 ==============================  ====================================================  ===========
 :func:`mobilenet_v1`            Howard et al. 2017, MobileNets, Table 1               any, 224
 :func:`shufflenet_v1`           Zhang et al. 2018, ShuffleNet, Table 1 and Figure 2   224
+                                (stems of the authors' released models)
 :func:`vgg16`                   Simonyan & Zisserman 2015, Table 1, column D          224
 :func:`googlenet`               Szegedy et al. 2015, Going deeper, Table 1            224
 :func:`alexnet`                 Krizhevsky et al. 2012, Figure 2 and section 3.5      227
@@ -20,7 +21,10 @@ Every model maps ``(N, 3, H, W)`` to ``(N, num_classes)`` logits; ``model.input_
 the paper's ``(1, 3, H, W)``. The weights are torch's default initialisation: these
 models are for reading and counting, not for prediction (no weights are downloaded).
 Where a paper's table contains a slip, the model follows what the rest of the paper
-(and the arithmetic of shapes) says, and the docstring tells which and why.
+(and the arithmetic of shapes) says, and the docstring tells which and why. Where the
+paper's text and the authors' released model disagree, the model follows the one that
+reproduces the printed numbers, which were counted on the authors' models (ShuffleNet's
+stem), and the docstring says so.
 
 Build a large model on the ``meta`` device to count it without allocating its weights::
 
@@ -41,6 +45,7 @@ from ._args import is_int, positive_int
 
 __all__ = [
     "MOBILENET_V1_LAYERS",
+    "SHUFFLENET_V1_RELEASED_STEMS",
     "SHUFFLENET_V1_REPEATS",
     "SHUFFLENET_V1_WIDTHS",
     "AlexNet",
@@ -244,7 +249,11 @@ SHUFFLENET_V1_WIDTHS = {
 }
 # Units per stage: the first has stride 2, the others stride 1 (Table 1's "Repeat" 1 + 3, 1 + 7, 1 + 3).
 SHUFFLENET_V1_REPEATS = (4, 8, 4)
-_SHUFFLENET_STEM = 24  # Conv1's output channels, for every g
+_SHUFFLENET_STEM = 24  # Conv1's output channels at 1x, for every g (Table 1)
+# Conv1's width in the authors' released models (megvii-model/ShuffleNet-Series, ShuffleNetV1/network.py,
+# the same for g = 3 and g = 8), by scale. It does not follow 24 * s: at 1.5x it stays 24, where
+# the paper's rule makes it 36. See ShuffleNetV1.
+SHUFFLENET_V1_RELEASED_STEMS = {0.5: 12, 1.0: 24, 1.5: 24, 2.0: 48}
 
 
 class ShuffleUnit(nn.Module):
@@ -308,20 +317,39 @@ class ShuffleNetV1(nn.Module):
     widths of :data:`SHUFFLENET_V1_WIDTHS`, global average pool and a fully connected
     layer. The first unit's first 1x1 convolution is not grouped (section 3.3).
 
-    ``scale`` is the paper's "ShuffleNet s x": every width times ``s``. Table 1's widths are
-    multiples of ``4 g`` (so that the bottleneck ``C / 4`` splits into ``g`` groups) and 24
-    is a multiple of every ``g``; scaled, they need not be (0.5 x 272 = 136 is not a multiple
-    of 16, 0.5 x 24 = 12 not a multiple of 8). So each scaled stage width is rounded to the
-    nearest multiple of ``4 g`` and the scaled stem to the nearest multiple of ``g``,
-    halves up. For ``g = 3`` and for ``scale = 1`` nothing is rounded: the widths are the
-    paper's exactly. ``model.widths`` holds ``(stem, stage 2, stage 3, stage 4)``. (The
-    authors' released code keeps a 24-channel stem at 1.5x; the paper's rule, followed
-    here, makes it 36.)
+    ``scale`` is the paper's "ShuffleNet s x": every stage width times ``s``. Table 1's widths
+    are multiples of ``4 g`` (so that the bottleneck ``C / 4`` splits into ``g`` groups);
+    scaled, they need not be (0.5 x 272 = 136 is not a multiple of 16), so each scaled
+    stage width is rounded to the nearest multiple of ``4 g``, halves up. For ``g = 3`` and
+    ``g = 8`` nothing is rounded from 0.25x to 2x, and from 0.5x to 2x the stage widths are
+    those of the authors' released models.
+
+    The stem (Conv1) does **not** follow the text's rule. The paper's "ShuffleNet s x" means
+    "scaling the number of filters in ShuffleNet 1x by s times", which makes Conv1 ``24 s``
+    wide; the authors' released models (megvii-model/ShuffleNet-Series, ``ShuffleNetV1/network.py``)
+    give it 12, 24, 24 and 48 channels at 0.5x, 1x, 1.5x and 2x
+    (:data:`SHUFFLENET_V1_RELEASED_STEMS`): 24, not 36, at 1.5x. The printed numbers were
+    counted on those models, and only the released widths reproduce them: "ShuffleNet 1.5x
+    (g = 3)" counts 292.4M with the 24-channel stem against Table 5's 292 (+0.15%), and
+    299.6M with the rule's 36 channels (+2.6%). So this model follows the released stems
+    at the released scales, and ``24 s`` at any other; either is then rounded to the
+    nearest multiple of ``g``, halves up (0.5x with ``g = 8``: 12 -> 16, as released).
+    ``model.widths`` holds ``(stem, stage 2, stage 3, stage 4)``; ``stem_channels`` sets Conv1's
+    width before that rounding in place of the released one (``36`` builds the text's 1.5x).
+
+    The tables are numbered as in the paper's final version (CVPR 2018, arXiv v2); the
+    lecture quotes the complexity comparison of arXiv v1, also numbered Table 6 there
+    (:func:`convlib.tables.shufflenet_table`).
 
     Counted at 224x224, with the final FC layer: 143.1, 140.8, 137.5, 134.3 and 138.4
     million multiply-adds for ``g`` = 1, 2, 3, 4, 8 at 1x. Table 1 prints 143, 140, 137,
     133 and 137M: the convolutions alone, without the FC layer (142.5, 140.0, 136.5,
-    133.3, 136.8M). Table 6's 524 for 2x (``g = 3``) includes it (524.0M; 522.1M without).
+    133.3, 136.8M). Every other table includes it: 524.0M for 2x (``g = 3``, Tables 5, 6
+    and 8: 524; 522.1M without), 292.4M for 1.5x (``g = 3``, Table 5: 292), 138.4M for 1x
+    (``g = 8``, Tables 4-6: 140), 37.9M for 0.5x (``g = 4``, Tables 4-6: 38). Table 2's
+    complexity column (140, 38, 13 MFLOPs for 1x, 0.5x, 0.25x) is one nominal budget per
+    scale, not a count for each ``g``: ``tests/test_models.py`` lists which of its entries
+    are reproduced within 1.5%, and why the others cannot be.
 
     Shapes
     ------
@@ -331,9 +359,11 @@ class ShuffleNetV1(nn.Module):
 
     input_size = (1, 3, 224, 224)
 
-    def __init__(self, groups=3, scale=1.0, num_classes=1000):
+    def __init__(self, groups=3, scale=1.0, num_classes=1000, stem_channels=None):
         super().__init__()
-        stem = _round_to(_SHUFFLENET_STEM * scale, groups)
+        if stem_channels is None:
+            stem_channels = SHUFFLENET_V1_RELEASED_STEMS.get(scale, _SHUFFLENET_STEM * scale)
+        stem = _round_to(stem_channels, groups)
         stages = tuple(_round_to(w * scale, 4 * groups) for w in SHUFFLENET_V1_WIDTHS[groups])
         self.widths = (stem, *stages)
         self.stem = nn.Sequential(ConvBNReLU(3, stem, 3, stride=2), nn.MaxPool2d(3, stride=2, padding=1))
@@ -356,7 +386,9 @@ def shufflenet_v1(groups=3, scale=1.0, num_classes=1000) -> ShuffleNetV1:
     """ShuffleNet v1 with ``groups`` in 1, 2, 3, 4, 8 (Table 1) and width ``scale`` (0.25 to 2 in the paper).
 
     Counted at 224x224: 137.5 million multiply-adds for "ShuffleNet 1x (g=3)" (Table 1:
-    137M) and 524.0 million for "2x (g=3)" (Table 6: 524). See :class:`ShuffleNetV1`.
+    137M), 292.4 million for "1.5x (g=3)" (Table 5: 292) and 524.0 million for "2x (g=3)"
+    (Table 6: 524). The stem follows the authors' released models where they differ from
+    the paper's text (24 channels at 1.5x, not 36): see :class:`ShuffleNetV1`.
     Section 5, "Shuffle convolution".
 
     Parameters
@@ -364,7 +396,8 @@ def shufflenet_v1(groups=3, scale=1.0, num_classes=1000) -> ShuffleNetV1:
     groups : int, default 3
         ``g``, one of 1, 2, 3, 4, 8: the groups of every 1x1 convolution and of the shuffle.
     scale : float, default 1.0
-        ``s`` > 0; Table 1's widths are multiplied by it (rounded as :class:`ShuffleNetV1` says).
+        ``s`` > 0; Table 1's stage widths are multiplied by it, the stem follows the released
+        models (both rounded as :class:`ShuffleNetV1` says).
     num_classes : int, default 1000
         Outputs of the final fully connected layer.
     """

@@ -134,7 +134,7 @@ NOTES = {
         "Quoted, not counted: 'arch2' is a modified ShuffleNet whose channel widths the paper never "
         "published, so it cannot be rebuilt. For comparison, the plain 0.5x (g = 8) of ShuffleNet's "
         "Table 2 counts 40.5M here (shufflenet_v1(8, 0.5), whose 12-channel stem is rounded to 16 so "
-        "that 8 groups divide it)."
+        "that 8 groups divide it, as in the authors' released 0.5x (g = 8), which their README gives as 40M)."
     ),
 }
 
