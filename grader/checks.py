@@ -406,7 +406,13 @@ def check_equal(what: str, got, expected, hint: str = "") -> None:
         raise CheckFailed(what, f"expected the {type(expected).__name__} {_short(expected)}, got {_describe(got)}",
                           hint)
     if got != expected:
-        raise CheckFailed(what, f"expected {expected!r}, got {got!r}", hint)
+        detail = ""
+        if isinstance(expected, (list, tuple, set)) and isinstance(got, (list, tuple, set)):
+            missing = [v for v in expected if v not in got]
+            extra = [v for v in got if v not in expected]
+            detail = f" (missing {missing}, not expected {extra})" if missing or extra else \
+                " (the same items in another order)"
+        raise CheckFailed(what, f"expected {expected!r}, got {got!r}{detail}", hint)
     if not _ints_where_ints(got, expected):  # (2.0, 3.0) == (2, 3) in Python, but a shape is made of ints
         raise CheckFailed(what, f"expected {expected!r}, all ints, got {got!r}",
                           "a size or a count is a whole number: use // (or int())")

@@ -48,7 +48,9 @@ def test_check_number_messages():
 def test_check_equal_and_true():
     assert failure(check_equal, "channels", [0, 1], (0, 1)) == \
         "channels: expected the tuple (0, 1), got [0, 1] of type list"
-    assert failure(check_equal, "channels", {0, 2}, {0, 1}) == "channels: expected {0, 1}, got {0, 2}"
+    assert failure(check_equal, "channels", {0, 2}, {0, 1}) == \
+        "channels: expected {0, 1}, got {0, 2} (missing [1], not expected [2])"
+    assert failure(check_equal, "order", [1, 0], [0, 1]).endswith("(the same items in another order)")
     check_equal("channels", {1, 0}, {0, 1})
     assert failure(check_true, "seen", False, "output 3 sees no input", "shuffle first") == \
         "seen: output 3 sees no input\nHint: shuffle first"
