@@ -122,8 +122,11 @@ def submissions(lesson: Lesson) -> dict:
     return subs
 
 
-def grade(lesson: Lesson, course: Path) -> dict:
-    """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores."""
+def grade(lesson: Lesson, course: Path, source=None) -> dict:
+    """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores.
+
+    ``source``: a notebook to release in place of the committed source (e.g. one changed on purpose).
+    """
     jupyter = course / "jupyter"  # no ~/.jupyter, ~/.ipython or user kernels: the same on every machine
     env = release.nbgrader_env(JUPYTER_CONFIG_DIR=str(jupyter / "config"), JUPYTER_DATA_DIR=str(jupyter / "data"),
                                JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"), IPYTHONDIR=str(jupyter / "ipython"))
@@ -131,6 +134,8 @@ def grade(lesson: Lesson, course: Path) -> dict:
     db = f"sqlite:///{course / 'gradebook.db'}"
     shutil.copytree(ROOT / "solutions" / lesson.assignment, course / "solutions" / lesson.assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if source is not None:
+        nbformat.write(source, course / "solutions" / lesson.assignment / f"{lesson.notebook}.ipynb")
     release.generate(lesson.assignment, course_dir=course, db_url=db, cwd=course, env=env)
     for student, nb in submissions(lesson).items():
         folder = course / "grader" / "submitted" / student / lesson.assignment  # what `nbgrader collect` makes
