@@ -149,6 +149,9 @@ def test_run_all_runs_every_cell_and_draws_every_explorer(lab, page, path):
         picture = view.picture()
         assert picture["complete"] and picture["naturalWidth"] > 0, f"cell {call.cell}: its picture is not drawn"
         check_sharp_and_unstretched(picture, f"cell {call.cell}")
+        sizes = view.root.evaluate("""e => [e.querySelector('.convlib-shapes'), e.querySelector('.convlib-text pre')]
+                                          .map(n => parseFloat(getComputedStyle(n).fontSize))""")
+        assert sizes[0] >= 13 and sizes[0] == sizes[1], f"cell {call.cell}: the shapes line is {sizes[0]} px"
         check_invalid_state_stops_the_walk(view, call)
         check_every_control(view, call)
     for call in calls:
