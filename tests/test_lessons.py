@@ -122,10 +122,11 @@ def submissions(lesson: Lesson) -> dict:
     return subs
 
 
-def grade(lesson: Lesson, course: Path, source=None) -> dict:
+def grade(lesson: Lesson, course: Path, source=None, only=None) -> dict:
     """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores.
 
-    ``source``: a notebook to release in place of the committed source (e.g. one changed on purpose).
+    ``source``: a notebook to release in place of the committed source (e.g. one changed on purpose);
+    ``only``: the names of the submissions to grade (default: all of them).
     """
     jupyter = course / "jupyter"  # no ~/.jupyter, ~/.ipython or user kernels: the same on every machine
     env = release.nbgrader_env(JUPYTER_CONFIG_DIR=str(jupyter / "config"), JUPYTER_DATA_DIR=str(jupyter / "data"),
@@ -138,6 +139,8 @@ def grade(lesson: Lesson, course: Path, source=None) -> dict:
         nbformat.write(source, course / "solutions" / lesson.assignment / f"{lesson.notebook}.ipynb")
     release.generate(lesson.assignment, course_dir=course, db_url=db, cwd=course, env=env)
     for student, nb in submissions(lesson).items():
+        if only is not None and student not in only:
+            continue
         folder = course / "grader" / "submitted" / student / lesson.assignment  # what `nbgrader collect` makes
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{lesson.notebook}.ipynb")
