@@ -498,7 +498,7 @@ class ExplorerView:
                 raise AssertionError(f"the explorer never showed {condition} (arg {arg}); it shows {now}")
             self.page.wait_for_timeout(100)
 
-    def settled(self, quiet: float = 0.6, timeout: float = 60.0) -> dict:
+    def settled(self, quiet: float = 0.4, timeout: float = 60.0) -> dict:
         """What the explorer shows once it has stopped changing for ``quiet`` seconds (the kernel has
         answered every change sent so far: a readout changes at once, the picture when the kernel redraws)."""
         deadline, last, since = time.monotonic() + timeout, self.shown(), time.monotonic()

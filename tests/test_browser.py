@@ -184,7 +184,8 @@ def check_every_control(view: B.ExplorerView, call: B.ExplorerCall) -> None:
             first, target = move
         for other, value in first.items():  # a slider this one needs moved first (groups needs channels)
             view.type_value(other, value)
-        before = view.settled()  # the picture of the prerequisite, if there was one
+        # With a prerequisite, its own picture first (the last move's picture and text have both come).
+        before = view.settled() if first else view.shown()
         assert before["message"] == "" and all(before["readouts"][k] == str(v) for k, v in first.items())
         key = "ArrowRight" if target > current[name] else "ArrowLeft"
         for _ in range(abs(target - current[name])):
