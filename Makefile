@@ -26,9 +26,12 @@ install: $(STAMP)
 
 # Jupyter refuses to run as root unless told; containers often are root.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+# More options for jupyter lab, e.g. make lab LAB_ARGS="--no-browser --ServerApp.port=8890"
+# (the browser tests start the course's JupyterLab this way, on a port and token of their own).
+LAB_ARGS ?=
 
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_FLAGS)
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR) $(LAB_FLAGS) $(LAB_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -18,6 +18,15 @@ as a fresh figure's. Cell numbers are glyph outlines gathered into one path
 per colour, because hundreds of ``Text`` artists would cost about 0.3 ms each
 per redraw.
 
+Sizes, for the screen: a picture is 8 inches wide and shown at :data:`SCREEN_DPI`
+(720 CSS px; the explorers encode it at twice that, for displays of device scale
+factor 2). Its height follows its panels, at most ``_MAX_HEIGHT`` (423 px), so that
+an explorer's sliders and picture fit a 1024x768 window together. All panels of a
+picture share one cell size; a panel is at least as wide as its title; a row too
+wide for legible numbers is wrapped onto more lines when that gives larger cells.
+A number in a cell is as high as every other (long ones are condensed), and a cell
+too small for a legible number (:data:`MIN_LABEL_CELL`) gets none.
+
 Colours, the same in every picture: :data:`WINDOW` (orange) for the input
 cells under the kernel, :data:`OUTPUT` (green) for the output element they
 produce, :data:`PADDING` (grey) for zero padding, pale and hatched
@@ -27,8 +36,10 @@ produce, :data:`PADDING` (grey) for zero padding, pale and hatched
 from __future__ import annotations
 
 import functools
-import io
 import itertools
+import math
+import struct
+import zlib
 from typing import Any
 
 import numpy as np
@@ -40,7 +51,6 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath, TextToPath
-from PIL import Image
 
 from .scenes import _ARROW, Scene, _fmt, _index
 
@@ -48,9 +58,13 @@ __all__ = [
     "INPUT",
     "INSERTED",
     "KERNEL",
+    "LABEL_HEIGHT",
+    "LABEL_WIDTH",
+    "MIN_LABEL_CELL",
     "OUTPUT",
     "OUTPUT_CELLS",
     "PADDING",
+    "SCREEN_DPI",
     "WINDOW",
     "draw_conv1d",
     "draw_conv2d",
@@ -60,6 +74,8 @@ __all__ = [
     "draw_separable",
     "draw_shuffle",
     "draw_transposed",
+    "screen_width",
+    "text_width",
     "to_png",
 ]
 
@@ -82,11 +98,25 @@ GROUP_COLORS = ("#0072B2", "#D55E00", "#CC79A7", "#56B4E9", "#009E73", "#E69F00"
 _HATCH = "#A8A8A8"
 _TONES = {"dark": "#222222", "light": "#FFFFFF", "faint": "#8A8A8A"}  # label colours
 _FIGURE_WIDTH = 8.0  # inches: 800 px at the README's 100 dpi
-_DPI = 90  # a fresh figure's dots per inch (the explorers' on-screen size)
+SCREEN_DPI = 90  # CSS pixels per inch of the explorers' pictures: they are shown 720 px wide
+_DPI = SCREEN_DPI  # a fresh figure's dots per inch
 _MAX_CELL = 0.34  # inches: a small grid stays small instead of filling its panel
-_MIN_LABEL_CELL = 0.11  # inches: in a smaller cell a number would be unreadable, so none is drawn
+_GOOD_CELL = 0.25  # inches: numbers 8.5 px high on screen; a row is wrapped only to reach this
+MIN_LABEL_CELL = 0.19  # inches: the smallest cell that still gets its number (6.5 px high on screen)
+_MAX_HEIGHT = 4.7  # inches: the tallest picture (423 px), so that an explorer fits a 1024x768 window
 _FOOTER_LINE = 0.175  # inches per footer line
 _TITLE = 0.27  # inches above each row of panels, for the titles
+_TITLE_SIZE = 8.5  # points
+_LINE_GAP = 0.08  # inches between two lines of panels
+_STACK_ROW = 0.15  # inches: the least height of a row of the dilated stack, for its 7.5 pt names
+_OP_WIDTH = 0.3  # inches for an operator (*, =, ->) between two panels
+
+# A number in a cell: its digits LABEL_HEIGHT of the cell high, whatever its length. A long number
+# is condensed (down to _MIN_SQUEEZE of its width) to fit LABEL_WIDTH of the cell, and only made
+# smaller if that is not enough, so that "−13" reads as large as "4" beside it.
+LABEL_HEIGHT = 0.38
+LABEL_WIDTH = 0.8
+_MIN_SQUEEZE = 0.66
 
 
 # --------------------------------------------------------------------------- glyphs
@@ -118,8 +148,21 @@ def _character(char: str) -> tuple[np.ndarray, np.ndarray, float]:
     return path.vertices, path.codes, advance
 
 
+@functools.cache
+def _narrow_minus() -> tuple[np.ndarray, np.ndarray, float]:
+    """The minus sign as a bar 0.4 em long (DejaVu's is 0.84 em wide, as wide as "+"), at its height.
+
+    For the numbers in cells: "−13" then takes the width of about two and a half digits.
+    """
+    vertices, codes, _ = _character("\u2212")
+    bar = Path(vertices, codes).get_extents()
+    x0, x1, y0, y1 = 0.08, 0.48, bar.y0, bar.y1
+    square = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+    return square, _LOOP_CODES.copy(), 0.56
+
+
 @functools.lru_cache(maxsize=4096)
-def _outline(text: str) -> tuple[np.ndarray, np.ndarray, float]:
+def _outline(text: str, narrow_minus: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
     """Outline of ``text`` at font size 1: left end of the baseline at (0, 0), y up; and its width.
 
     Put together from cached characters (without kerning): a TextPath of a whole
@@ -127,7 +170,7 @@ def _outline(text: str) -> tuple[np.ndarray, np.ndarray, float]:
     """
     vertices, codes, x = [], [], 0.0
     for char in text:
-        v, c, advance = _character(char)
+        v, c, advance = _narrow_minus() if narrow_minus and char == "\u2212" else _character(char)
         vertices.append(v + (x, 0))
         codes.append(c)
         x += advance
@@ -136,17 +179,36 @@ def _outline(text: str) -> tuple[np.ndarray, np.ndarray, float]:
     return np.concatenate(vertices), np.concatenate(codes), x
 
 
+def text_width(text: str, size: float = _TITLE_SIZE) -> float:
+    """Inches that ``text`` takes at ``size`` points, as :meth:`_Board.write` writes it."""
+    return _outline(text)[2] * size / 72
+
+
+def _label_scale(text: str) -> tuple[float, float]:
+    """How much a number in a cell is scaled from font size 1: ``(across, up)``, in cells.
+
+    Up: its digits :data:`LABEL_HEIGHT` high. Across the same, unless the text would be
+    wider than :data:`LABEL_WIDTH`: then condensed to fit, down to :data:`_MIN_SQUEEZE` of
+    its width; only past that is the whole made smaller.
+    """
+    width = _outline(text, narrow_minus=True)[2]
+    up = LABEL_HEIGHT / _digit_box().height
+    squeeze = min(1.0, LABEL_WIDTH / (width * up)) if width else 1.0
+    if squeeze < _MIN_SQUEEZE:
+        up *= squeeze / _MIN_SQUEEZE
+        squeeze = _MIN_SQUEEZE
+    return up * squeeze, up
+
+
 @functools.cache
 def _cell_glyph(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """``text`` to fit a unit cell, centred on (0, 0).
+    """``text`` to fit a unit cell, centred on (0, 0), scaled by :func:`_label_scale`.
 
-    Digits are 0.36 high, the whole at most 0.84 wide; centred on the digits'
-    middle, not the text's, so that "-1" and "1" share a baseline.
+    Centred on the digits' middle, not the text's, so that "−1" and "1" share a baseline.
     """
-    vertices, codes, width = _outline(text)
+    vertices, codes, width = _outline(text, narrow_minus=True)
     digit = _digit_box()
-    scale = min(0.36 / digit.height, 0.84 / width)
-    return (vertices - (width / 2, (digit.y0 + digit.y1) / 2)) * scale, codes
+    return (vertices - (width / 2, (digit.y0 + digit.y1) / 2)) * _label_scale(text), codes
 
 
 def _join(pieces) -> Path | None:
@@ -170,6 +232,7 @@ class _Grid:
     def __init__(self):
         self.box = (0.0, 0.0, 1.0, 1.0)  # x, y, width, height in inches, set by the layout
         self.cell = 1.0  # inches per cell
+        self.cell_h = None  # inches per row of cells, if not ``cell`` (a long strip: narrow, taller cells)
         self.colors = np.zeros((1, 1, 4))
         self.labels = self.tones = None
         self.origin = (0, 0)
@@ -192,7 +255,11 @@ class _Grid:
         """Inches of the top-left corner of cell (row, col), in the ``origin`` index."""
         x, y, _, h = self.box
         r0, c0 = self.origin
-        return x + (np.asarray(col) - c0) * self.cell, y + h - (np.asarray(row) - r0) * self.cell
+        return x + (np.asarray(col) - c0) * self.cell, y + h - (np.asarray(row) - r0) * self.row_height
+
+    @property
+    def row_height(self) -> float:
+        return self.cell if self.cell_h is None else self.cell_h
 
 
 class _Board:
@@ -208,8 +275,11 @@ class _Board:
         self.fig, self.kind = fig, kind
         self.grids: dict[str, _Grid] = {}
         self.axes: dict[str, Any] = {}  # extra axes a draw function keeps (bars, networks)
-        self.used: set[str] = set()
+        self.used: set[str] = set()  # the grids of the picture being drawn
+        self.shown: set[str] = set()  # the grids of the last picture drawn
         self.words: list[tuple[str, float, float, float, str, str, str]] = []
+        self.word_boxes: list[tuple[str, float, float, float, float]] = []  # the last picture's words, inches
+        self.bottom = 0.05  # inches under the panels: the footer's, see start()
         self.footer = fig.text(0.015, 0.01, "", fontsize=8.5, va="bottom", ha="left", linespacing=1.3,
                                color=_TONES["dark"])
         self.canvas = ax = fig.add_axes((0, 0, 1, 1), zorder=10)
@@ -220,22 +290,29 @@ class _Board:
         self.ink: dict[str, PathPatch] = {}
         self.outlines = ax.add_collection(LineCollection([], linewidths=1.8, capstyle="projecting", zorder=4))
 
-    def start(self, scene: Scene, footer: bool, panels: float) -> tuple[float, float]:
-        """Size the figure: ``panels`` inches of pictures over the footer; return their (bottom, top).
+    def start(self, scene: Scene, footer: bool) -> None:
+        """Begin a picture: the footer is the scene's sum of products and formula, if ``footer``.
 
-        The footer is the scene's sum of products and formula, if ``footer``. The explorers
-        leave it out and write both as HTML under the picture, where the text can be
-        selected and costs nothing to redraw.
+        The explorers leave it out and write both as HTML under the picture, where the text
+        can be selected and costs nothing to redraw. :meth:`arrange` or :meth:`size` then
+        sizes the figure.
         """
         text = f"{scene.sum_text}\n{scene.formula}" if footer else ""
-        bottom = (text.count("\n") + 1) * _FOOTER_LINE + 0.22 if footer else 0.05
-        height = bottom + panels
-        self.fig.set_size_inches(_FIGURE_WIDTH, height)
+        self.bottom = (text.count("\n") + 1) * _FOOTER_LINE + 0.22 if footer else 0.05
         self.footer.set_text(text)
+
+    def size(self, panels: float) -> tuple[float, float]:
+        """Make the figure ``panels`` inches high over the footer; return the panels' (bottom, top).
+
+        Rounded up to a whole CSS pixel, so that the picture is a whole number of pixels high on
+        screen at any integer device scale factor (Agg would cut off the fraction).
+        """
+        height = math.ceil((self.bottom + panels + 0.05) * SCREEN_DPI - 1e-9) / SCREEN_DPI
+        self.fig.set_size_inches(_FIGURE_WIDTH, height)
         self.footer.set_position((0.12 / _FIGURE_WIDTH, 0.1 / height))
         self.canvas.set_xlim(0, _FIGURE_WIDTH)
         self.canvas.set_ylim(0, height)
-        return bottom, height - 0.05
+        return self.bottom, height - 0.05
 
     def grid(self, name: str) -> _Grid:
         self.used.add(name)
@@ -261,13 +338,14 @@ class _Board:
             rows, cols = grid.colors.shape[:2]
             r, c = np.mgrid[:rows, :cols]
             x, y = grid.corner(r + grid.origin[0], c + grid.origin[1])
+            size = np.array([grid.cell, grid.row_height])  # a cell's width and height
             # (rows * cols, 4, 2): each cell's corners, y up
-            quads.append(np.stack([x.ravel(), y.ravel() - grid.cell], axis=-1)[:, None] + _SQUARE * grid.cell)
+            quads.append(np.stack([x.ravel(), y.ravel() - size[1]], axis=-1)[:, None] + _SQUARE * size)
             faces.append(grid.colors.reshape(-1, 4))
             for hr, hc in grid.hatched:
                 hx, hy = grid.corner(hr + grid.origin[0], hc + grid.origin[1])
-                hatched.append((_SQUARE_LOOP * grid.cell + (hx, hy - grid.cell), _LOOP_CODES))
-            if grid.labels is not None and grid.cell >= _MIN_LABEL_CELL:
+                hatched.append((_SQUARE_LOOP * size + (hx, hy - size[1]), _LOOP_CODES))
+            if grid.labels is not None and grid.cell >= MIN_LABEL_CELL:
                 for (hr, hc), text in np.ndenumerate(grid.labels):
                     vertices, codes = _cell_glyph(text)
                     cx, cy = grid.corner(hr + grid.origin[0], hc + grid.origin[1])
@@ -291,12 +369,17 @@ class _Board:
         self.outlines.set_color(colours or ["none"])
 
         digit = _digit_box()
+        self.word_boxes = []
         for text, x, y, size, ha, va, color in self.words:
             vertices, codes, width = _outline(text)
             dx = {"left": 0, "center": -width / 2, "right": -width}[ha]
             dy = {"bottom": 0.25, "center": -(digit.y0 + digit.y1) / 2, "top": -digit.y1}[va]
             # font size 1 is one point: 1/72 inch
-            ink.setdefault(color, []).append(((vertices + (dx, dy)) * (size / 72) + (x, y), codes))
+            placed = (vertices + (dx, dy)) * (size / 72) + (x, y)
+            ink.setdefault(color, []).append((placed, codes))
+            if len(placed):
+                (x0, y0), (x1, y1) = placed.min(axis=0), placed.max(axis=0)
+                self.word_boxes.append((text, float(x0), float(y0), float(x1), float(y1)))
         for color in set(self.ink) | set(ink):
             if color not in self.ink:
                 self.ink[color] = self.canvas.add_patch(PathPatch(_EMPTY, facecolor=color, edgecolor="none",
@@ -304,49 +387,142 @@ class _Board:
             path = _join(ink.get(color, []))
             self.ink[color].set_visible(path is not None)
             self.ink[color].set_path(path or _EMPTY)
-        self.used, self.words = set(), []
+        self.shown, self.used, self.words = self.used, set(), []
         return self.fig
 
-    def arrange(self, rows, top: float, bottom: float, gap: float = 0.3, side: float = 0.12) -> float:
-        """Place grid panels in rows with one common cell size; return that size in inches.
+    def arrange(self, rows, above: float = 0.0, below: float = 0.0, gap: float = 0.3,
+                side: float = 0.12) -> tuple[float, float]:
+        """Lay grid panels out in rows with one common cell size, size the figure to fit them, place them.
 
-        ``rows`` is a list of rows. A row lists ``(grid, (n_rows, n_cols))`` panels, centred
-        in rows and in slots; ``(grid, shape, slot_cols)`` puts a panel in a wider slot (to line
-        it up under the row above); ``None`` for the grid leaves the slot empty; a string is an
-        operator such as ``"*"`` written between two panels.
+        ``rows`` is a list of rows, each a list of entries: a panel ``(grid, (n_rows, n_cols))``;
+        a column of panels ``[(grid, shape), (grid, shape), ...]``, stacked top to bottom (the
+        panels of columns side by side line up: e.g. each kernel under the input it multiplies);
+        or a string, an operator such as ``"*"`` written between two entries. ``None`` for a grid
+        keeps its place empty. Call :meth:`_Grid.show` first: a panel is at least as wide as
+        its title, so that no title runs into its neighbour (a 1x1 output has a long title).
+
+        The cell size is the largest that lets every row fit the width and the whole the
+        height budget (:data:`_MAX_HEIGHT` less ``above`` and ``below``), at most :data:`_MAX_CELL`.
+        A row too wide for legible numbers (cells under :data:`_GOOD_CELL`) is wrapped into two
+        or three lines, if that gives larger cells. The figure is then as high as its panels:
+        ``below`` inches over the footer, the panels, ``above`` inches over them; the return
+        value is ``(bottom, top)``, the bottom of the band below and the top of the band above.
         """
-        op_w = 0.3
-
-        def cols(entry):
-            return entry[2] if len(entry) > 2 else entry[1][1]
-
-        panels = [[e for e in row if not isinstance(e, str)] for row in rows]
-        fixed = [op_w * (len(row) - len(p)) + gap * sum(1 for a, b in itertools.pairwise(row)
-                                                         if not isinstance(a, str) and not isinstance(b, str))
-                 for row, p in zip(rows, panels, strict=True)]
-        heights = [max(e[1][0] for e in p) for p in panels]
         free_w = _FIGURE_WIDTH - 2 * side
-        cell = min([_MAX_CELL, (top - bottom - (_TITLE + 0.08) * len(rows)) / sum(heights)]
-                   + [(free_w - f) / sum(cols(e) for e in p) for p, f in zip(panels, fixed, strict=True)])
-        y = top - (top - bottom - sum(heights) * cell - (_TITLE + 0.08) * len(rows)) / 2
-        for row, p, f, row_h in zip(rows, panels, fixed, heights, strict=True):
-            x = side + (free_w - f - sum(cols(e) for e in p) * cell) / 2
-            y -= _TITLE + row_h * cell
-            for n, entry in enumerate(row):
+        options = [_line_options(row, free_w, gap) for row in rows]
+        budget = _MAX_HEIGHT - above - below
+        best = None
+        for choice in itertools.product(*(o.values() for o in options)):
+            lines = [line for option in choice for line in option.lines]
+            fixed = sum(line.fixed_height for line in lines)
+            per_cell = sum(line.rows for line in lines)
+            cell = min([_MAX_CELL, (budget - fixed) / per_cell] + [option.cell for option in choice])
+            # The fewest lines that give comfortable cells; failing that, the largest cells.
+            key = (cell >= _GOOD_CELL, -len(lines), cell) if cell >= _GOOD_CELL else (False, cell, -len(lines))
+            if best is None or key > best[0]:
+                best = (key, cell, lines)
+        _, cell, lines = best
+        self.lines = len(lines)  # of panels, after wrapping (for the tests)
+        height = sum(line.height(cell) for line in lines)
+        bottom, top = self.size(below + height + above)
+        y = top - above
+        for line in lines:
+            x = side + (free_w - line.width(cell)) / 2
+            middle = y - _TITLE - line.member_rows[0] * cell / 2
+            for n, entry in enumerate(line.entries):
                 if isinstance(entry, str):
-                    self.write(entry, x + op_w / 2, y + row_h * cell / 2, size=15, va="center")
-                    x += op_w
+                    self.write(entry, x + _OP_WIDTH / 2, middle, size=15, va="center")
+                    x += _OP_WIDTH
                     continue
-                grid, (n_rows, n_cols) = entry[:2]
-                if grid is not None:
-                    grid.box = (x + (cols(entry) - n_cols) * cell / 2, y + (row_h - n_rows) * cell / 2,
-                                n_cols * cell, n_rows * cell)
-                    grid.cell = cell
-                x += cols(entry) * cell
-                if n + 1 < len(row) and not isinstance(row[n + 1], str):
+                width = _column_width(entry, cell)
+                member_top = y
+                for (grid, (n_rows, n_cols)), row_cells in zip(entry, line.member_rows, strict=False):
+                    if grid is not None:
+                        grid.box = (x + (width - n_cols * cell) / 2,
+                                    member_top - _TITLE - (row_cells + n_rows) * cell / 2, n_cols * cell, n_rows * cell)
+                        grid.cell = cell
+                    member_top -= (_TITLE + row_cells * cell) if row_cells else 0.0
+                x += width
+                if n + 1 < len(line.entries) and not isinstance(line.entries[n + 1], str):
                     x += gap
-            y -= 0.08
-        return cell
+            y -= line.height(cell)
+        return bottom, top
+
+
+# --------------------------------------------------------------------------- layout: lines of panels
+
+
+def _title_room(grid) -> float:
+    """Inches a panel's title needs across (a little more than the text)."""
+    return text_width(grid.title) + 0.12 if grid is not None and grid.title else 0.0
+
+
+def _column_width(column, cell: float) -> float:
+    return max(max(shape[1] * cell, _title_room(grid)) for grid, shape in column)
+
+
+class _Line:
+    """One line of panels: ``entries`` are columns (lists of ``(grid, shape)``) and operator strings."""
+
+    def __init__(self, entries, gap: float):
+        self.entries = entries
+        columns = [e for e in entries if not isinstance(e, str)]
+        depth = max(len(c) for c in columns)
+        # The rows of cells of each stacked level: the tallest panel at that level (0: a level left
+        # empty in every column of this line, which then takes no room).
+        self.member_rows = [max((c[m][1][0] for c in columns if m < len(c) and c[m][0] is not None), default=0)
+                            for m in range(depth)]
+        self.rows = sum(self.member_rows)
+        self.fixed_height = sum(1 for r in self.member_rows if r) * _TITLE + _LINE_GAP
+        # Across: each column as wide as its widest panel (cols * cell) or title; operators; gaps.
+        self.spans = [(max(shape[1] for _, shape in c), max(_title_room(g) for g, _ in c)) for c in columns]
+        self.fixed_width = _OP_WIDTH * (len(entries) - len(columns)) + gap * sum(
+            1 for a, b in itertools.pairwise(entries) if not isinstance(a, str) and not isinstance(b, str))
+
+    def height(self, cell: float) -> float:
+        return self.rows * cell + self.fixed_height
+
+    def width(self, cell: float) -> float:
+        return self.fixed_width + sum(max(cols * cell, title) for cols, title in self.spans)
+
+    def fit(self, room: float) -> float:
+        """The largest cell size with which this line is at most ``room`` inches wide (0 if none)."""
+        fixed = sum(title for _, title in self.spans) + self.fixed_width
+        if fixed >= room:
+            return 0.0
+        slope = 0.0
+        # Below cols * cell = title a column is as wide as its title; above, it grows with the cell.
+        for cols, title in sorted(self.spans, key=lambda span: span[1] / span[0]):
+            if slope * (title / cols) + fixed >= room:
+                break
+            slope, fixed = slope + cols, fixed - title
+        return (room - fixed) / slope
+
+
+class _Option:
+    """A row broken into ``lines``, and the largest cell size its width allows."""
+
+    def __init__(self, lines: list[_Line], room: float):
+        self.lines = lines
+        self.cell = min(line.fit(room) for line in lines)
+
+
+def _line_options(row, room: float, gap: float) -> dict[int, _Option]:
+    """The best way to break ``row`` into 1, 2 or 3 lines (the widest cells), by number of lines.
+
+    A break goes before a column, and before the operator in front of it.
+    """
+    entries = [[e] if isinstance(e, tuple) else e for e in row]  # a lone panel is a column of one
+    breaks = [n - 1 if isinstance(entries[n - 1], str) else n
+              for n in range(1, len(entries)) if not isinstance(entries[n], str)]
+    options: dict[int, _Option] = {}
+    for count in range(1, min(3, len(breaks) + 1) + 1):
+        for cuts in itertools.combinations(breaks, count - 1):
+            bounds = [0, *cuts, len(entries)]
+            option = _Option([_Line(entries[a:b], gap) for a, b in itertools.pairwise(bounds)], room)
+            if count not in options or option.cell > options[count].cell:
+                options[count] = option
+    return options
 
 
 def _board(fig: Figure | None, kind: str) -> _Board:
@@ -361,21 +537,46 @@ def _board(fig: Figure | None, kind: str) -> _Board:
     return board
 
 
-def to_png(fig: Figure, dpi: float | None = None) -> bytes:
-    """The figure as PNG bytes, quickly: RGB (no alpha) and light compression.
+def screen_width() -> int:
+    """CSS pixels across an explorer's picture: every picture is :data:`_FIGURE_WIDTH` inches wide."""
+    return round(_FIGURE_WIDTH * SCREEN_DPI)
 
-    About three times faster to encode than ``fig.savefig(format="png")``, for
-    the explorers' redraws; the pictures are the same, without transparency.
+
+def to_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes, quickly: rows unfiltered, light compression.
+
+    ``dpi`` renders at that many pixels per inch (the explorers ask for twice
+    :data:`SCREEN_DPI`, for sharp pictures on displays of device scale factor 2);
+    ``None`` keeps the figure's own. Several times faster to encode than
+    ``fig.savefig(format="png")``: for these flat-coloured pictures PNG's
+    per-row filters gain little and cost most of the time. The figure is opaque
+    (white), so the picture is too.
     """
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)  # attaches itself to the figure
     if dpi is not None:
         fig.set_dpi(dpi)
     fig.canvas.draw()
-    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]  # (height, width, 3)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
+    return _encode_png(np.asarray(fig.canvas.buffer_rgba()))  # (height, width, 4)
+
+
+def _encode_png(rgba: np.ndarray) -> bytes:
+    """PNG bytes of an (height, width, 4) uint8 image: filter type 0 (none) on every row, zlib level 1.
+
+    Alpha is kept (it is opaque everywhere): copying the rows whole is faster than dropping
+    it, and deflate makes almost nothing of a constant byte.
+    """
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + 4 * width), dtype=np.uint8)  # each row: its filter byte, then RGBA
+    rows[:, 0] = 0
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits per channel, RGBA
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 1))
+            + chunk(b"IEND", b""))
 
 
 # --------------------------------------------------------------------------- painting one grid
@@ -493,15 +694,15 @@ def draw_conv2d(scene: Scene, fig: Figure | None = None, footer: bool = True) ->
     x, w, element, p = _conv_parts(scene)
     c_out, *spatial = scene.out_index
     board = _board(fig, "conv2d")
-    bottom, top = board.start(scene, footer, 2.75)
+    board.start(scene, footer)
     grids = [board.grid(n) for n in ("input", "kernel", "output")]
-    board.arrange([[(grids[0], (x.shape[1] + 2 * p, x.shape[2] + 2 * p)), "\u2217", (grids[1], w.shape[2:]),
-                    "=", (grids[2], scene.output.shape[1:])]], top=top, bottom=bottom)
     _show_input(grids[0], x[element.channels[0]], p, element.positions,
                 f"input {_size(x.shape[1:])}, padding {p}, stride {scene.arrays['stride']}")
     _show_plain(grids[1], w[c_out, 0], KERNEL, f"kernel {_size(w.shape[2:])}")
     _show_output(grids[2], scene.output[c_out], spatial,
                  f"output {_size(scene.output.shape[1:])}: y{_index(spatial)}")
+    board.arrange([[(grids[0], (x.shape[1] + 2 * p, x.shape[2] + 2 * p)), "\u2217", (grids[1], w.shape[2:]),
+                    "=", (grids[2], scene.output.shape[1:])]])
     return board.finish()
 
 
@@ -516,14 +717,14 @@ def draw_conv1d(scene: Scene, fig: Figure | None = None, footer: bool = True) ->
     c_out, j = scene.out_index
     a = scene.arrays
     board = _board(fig, "conv1d")
-    bottom, top = board.start(scene, footer, 2.2)
+    board.start(scene, footer)
     grids = [board.grid(n) for n in ("input", "kernel", "output")]
-    board.arrange([[(grids[0], (1, x.shape[1] + 2 * p))], [(grids[1], (1, w.shape[2]))],
-                   [(grids[2], (1, scene.output.shape[1]))]], top=top, bottom=bottom)
     _show_input(grids[0], x[element.channels[0]], p, element.positions,
                 f"input, length {x.shape[1]}, padding {p}, stride {a['stride']}, dilation {a['dilation']}")
     _show_plain(grids[1], w[c_out, 0], KERNEL, f"kernel, length {w.shape[2]}")
     _show_output(grids[2], scene.output[c_out], (j,), f"output, length {scene.output.shape[1]}: y[{j}]")
+    board.arrange([[(grids[0], (1, x.shape[1] + 2 * p))], [(grids[1], (1, w.shape[2]))],
+                   [(grids[2], (1, scene.output.shape[1]))]])
     return board.finish()
 
 
@@ -540,16 +741,11 @@ def draw_multichannel(scene: Scene, fig: Figure | None = None, footer: bool = Tr
     c_out, *spatial = scene.out_index
     partials = scene.arrays["partials"]
     board = _board(fig, "multichannel")
-    bottom, top = board.start(scene, footer, 4.1)
+    board.start(scene, footer)
     padded = (x.shape[1] + 2 * p, x.shape[2] + 2 * p)
     inputs = [board.grid(f"input{c}") for c in range(x.shape[0])]
     kernels = [board.grid(f"kernel{j}") for j in range(w.shape[1])]
     outputs = [board.grid(f"output{c}") for c in range(w.shape[0])]
-    # Each kernel slice sits under the input channel it multiplies.
-    slots = [(kernels[element.channels.index(c)] if c in element.channels else None, w.shape[2:], padded[1])
-             for c in range(x.shape[0])]
-    board.arrange([[(g, padded) for g in inputs], slots, [(g, scene.output.shape[1:]) for g in outputs]],
-                  top=top, bottom=bottom)
     for c, grid in enumerate(inputs):
         read = c in element.channels
         _show_input(grid, x[c], p, element.positions if read else None,
@@ -560,6 +756,10 @@ def draw_multichannel(scene: Scene, fig: Figure | None = None, footer: bool = Tr
         current = spatial if c == c_out else None
         title = f"y[{c}] = \u03a3 of the sums above" if current else f"y[{c}]"
         _show_output(grid, scene.output[c], current, title)
+    # Each kernel slice sits under the input channel it multiplies.
+    columns = [[(grid, padded), (kernels[element.channels.index(c)] if c in element.channels else None,
+                                 w.shape[2:])] for c, grid in enumerate(inputs)]
+    board.arrange([columns, [(g, scene.output.shape[1:]) for g in outputs]])
     return board.finish()
 
 
@@ -574,16 +774,13 @@ def draw_conv3d(scene: Scene, fig: Figure | None = None, footer: bool = True) ->
     x, w, element, p = _conv_parts(scene)
     c_out, d_out, *spatial = scene.out_index
     board = _board(fig, "conv3d")
-    bottom, top = board.start(scene, footer, 3.6)
+    board.start(scene, footer)
     depth, taps = x.shape[1], element.positions[0]
     padded = (x.shape[2] + 2 * p, x.shape[3] + 2 * p)
     slices = range(-p, depth + p)
     inputs = [board.grid(f"input{n}") for n in range(len(slices))]
     kernels = [board.grid(f"kernel{n}") for n in range(w.shape[2])]
     outputs = [board.grid(f"output{n}") for n in range(scene.output.shape[1])]
-    slots = [(kernels[taps.index(d)] if d in taps else None, w.shape[3:], padded[1]) for d in slices]
-    board.arrange([[(g, padded) for g in inputs], slots, [(g, scene.output.shape[2:]) for g in outputs]],
-                  top=top, bottom=bottom)
     c = element.channels[0]
     for grid, d in zip(inputs, slices, strict=True):
         inside = 0 <= d < depth
@@ -593,6 +790,10 @@ def draw_conv3d(scene: Scene, fig: Figure | None = None, footer: bool = True) ->
         _show_plain(grid, w[c_out, 0, n], KERNEL, f"w depth {n}")
     for n, grid in enumerate(outputs):
         _show_output(grid, scene.output[c_out, n], spatial if n == d_out else None, f"y depth {n}")
+    # Each kernel slice sits under the input slice it multiplies.
+    columns = [[(grid, padded), (kernels[taps.index(d)] if d in taps else None, w.shape[3:])]
+               for grid, d in zip(inputs, slices, strict=True)]
+    board.arrange([columns, [(g, scene.output.shape[2:]) for g in outputs]])
     return board.finish()
 
 
@@ -610,21 +811,23 @@ def draw_dilated(scene: Scene, fig: Figure | None = None, footer: bool = True) -
     c_out, *spatial = scene.out_index
     cone, dilated = a["cone"], a["dilated_kernel"][c_out, 0]
     board = _board(fig, "dilated")
-    bottom, top = board.start(scene, footer, 4.1)
+    board.start(scene, footer)
     label_w = 1.0  # inches left of the strip, for the layer names
-    # The stack keeps its own cell size: it is a strip, often far longer than the grids are wide.
+    # The stack keeps its own cell size: it is a strip, often far longer than the grids are wide. Its
+    # rows stay tall enough for the layer names beside them, however narrow its cells get.
     stack_cell = min(_MAX_CELL, (_FIGURE_WIDTH - label_w - 0.3) / cone.shape[1], 1.2 / cone.shape[0])
-    stack_h = cone.shape[0] * stack_cell
+    stack_row = max(stack_cell, _STACK_ROW)
+    stack_h = cone.shape[0] * stack_row
     grids = [board.grid(n) for n in ("input", "kernel", "dilated", "output")]
-    board.arrange([[(grids[0], (x.shape[1] + 2 * p, x.shape[2] + 2 * p)), "\u2217", (grids[1], w.shape[2:]),
-                    "\u2192", (grids[2], dilated.shape), "=", (grids[3], scene.output.shape[1:])]],
-                  top=top, bottom=bottom + stack_h + _TITLE + 0.1)
     _show_input(grids[0], x[element.channels[0]], p, element.positions,
                 f"input {_size(x.shape[1:])}, padding {p}, dilation {a['dilation']}")
     _show_plain(grids[1], w[c_out, 0], KERNEL, f"kernel {_size(w.shape[2:])}")
     _show_plain(grids[2], dilated, KERNEL, f"dilated {_size(dilated.shape)}", hatch_zeros=True)
     _show_output(grids[3], scene.output[c_out], spatial, f"output {_size(scene.output.shape[1:])}: "
                  f"y{_index(spatial)}")
+    bottom, _ = board.arrange([[(grids[0], (x.shape[1] + 2 * p, x.shape[2] + 2 * p)), "\u2217",
+                                (grids[1], w.shape[2:]), "\u2192", (grids[2], dilated.shape), "=",
+                                (grids[3], scene.output.shape[1:])]], below=stack_h + _TITLE + 0.1)
 
     stack = board.grid("stack")
     colors = np.empty((*cone.shape, 4))
@@ -635,14 +838,14 @@ def draw_dilated(scene: Scene, fig: Figure | None = None, footer: bool = True) -
     layers = cone.shape[0] - 1
     strip_w = cone.shape[1] * stack_cell
     x0 = label_w + (_FIGURE_WIDTH - label_w - 0.15 - strip_w) / 2
-    stack.box, stack.cell = (x0, bottom + 0.05, strip_w, stack_h), stack_cell
+    stack.box, stack.cell, stack.cell_h = (x0, bottom + 0.05, strip_w, stack_h), stack_cell, stack_row
     # Drawn with the input at the bottom, as data flows up through the layers.
     stack.show(colors[::-1], outlines=[(layers, fed[0], layers, fed[-1], WINDOW_EDGE)],
                title=f"inputs feeding one output of layer {layers} (1D): receptive field "
                      f"{_ARROW.join(map(str, a['fields']))}")
     names = ["input"] + [f"layer {n + 1}, d={d}" for n, d in enumerate(a["dilations"])]
     for n, name in enumerate(names):
-        board.write(name, x0 - 0.08, bottom + 0.05 + (n + 0.5) * stack_cell, size=7.5, ha="right",
+        board.write(name, x0 - 0.08, bottom + 0.05 + (n + 0.5) * stack_row, size=7.5, ha="right",
                     va="center")
     return board.finish()
 
@@ -651,8 +854,9 @@ def draw_separable(scene: Scene, fig: Figure | None = None, footer: bool = True)
     """Draw a depthwise separable convolution: depthwise per channel, then pointwise; and its cost.
 
     Section 3 of the course. ``scene`` comes from :func:`~convlib.scenes.separable_scene`.
-    Rows: the inputs with their windows; under each, its depthwise kernel and
-    depthwise output; the pointwise weights (C_out x C_in) and the outputs.
+    Top: each input with its window and, beside it, its depthwise kernel; under
+    each input, its depthwise output. Below: the pointwise weights (C_out x C_in)
+    and the outputs.
     Bars compare the multiply-adds with an ordinary convolution of the same
     shapes. ``fig`` and ``footer`` as in :func:`draw_conv2d`.
     """
@@ -660,29 +864,31 @@ def draw_separable(scene: Scene, fig: Figure | None = None, footer: bool = True)
     x, wd, wp, d, p = a["input"], a["depthwise_weight"], a["pointwise_weight"], a["depthwise"], a["padding"]
     c_out, *spatial = scene.out_index
     c_in = x.shape[0]
-    bars_h = 0.6
+    bars_h = 0.5
     board = _board(fig, "separable")
-    bottom, top = board.start(scene, footer, 5.3)
+    board.start(scene, footer)
     padded = (x.shape[1] + 2 * p, x.shape[2] + 2 * p)
     inputs = [board.grid(f"input{c}") for c in range(c_in)]
     kernels = [board.grid(f"kernel{c}") for c in range(c_in)]
     middles = [board.grid(f"depthwise{c}") for c in range(c_in)]
     point = board.grid("pointwise")
     outputs = [board.grid(f"output{c}") for c in range(wp.shape[0])]
-    board.arrange([[(g, padded) for g in inputs], [(g, wd.shape[2:], padded[1]) for g in kernels],
-                   [(g, d.shape[1:], padded[1]) for g in middles],
-                   [(point, wp.shape[:2]), "\u2192"] + [(g, d.shape[1:]) for g in outputs]],
-                  top=top - bars_h, bottom=bottom)
     for c in range(c_in):
         _show_input(inputs[c], x[c], p, a["depth_elements"][c].positions, f"x[{c}]")
-        _show_plain(kernels[c], wd[c, 0], KERNEL, f"depthwise kernel {c}")
-        _show_output(middles[c], d[c], spatial, f"d[{c}]: x[{c}] \u2217 kernel {c}")
+        _show_plain(kernels[c], wd[c, 0], KERNEL, f"kernel {c}")
+        _show_output(middles[c], d[c], spatial, f"d[{c}] = x[{c}] \u2217 kernel {c}")
     colors, labels, tones = _paint_plain(wp[:, :, 0, 0], DIM)
     colors[c_out] = _rgba(KERNEL)
     point.show(colors, labels, tones, outlines=[(c_out, 0, c_out, c_in - 1, WINDOW_EDGE)],
                title="pointwise 1\u00d71 weights")
     for c, grid in enumerate(outputs):
         _show_output(grid, scene.output[c], spatial if c == c_out else None, f"y[{c}]")
+    # Each channel: its input with, under it, what the depthwise kernel beside it makes of it.
+    depthwise = []
+    for c in range(c_in):
+        depthwise += [[(inputs[c], padded), (middles[c], d.shape[1:])], "\u2217", (kernels[c], wd.shape[2:])]
+    _, top = board.arrange([depthwise, [(point, wp.shape[:2]), "\u2192"] + [(g, d.shape[1:]) for g in outputs]],
+                           above=bars_h)
 
     counts = a["counts"]
     if "bars" not in board.axes:
@@ -724,7 +930,8 @@ def draw_shuffle(scene: Scene, fig: Figure | None = None, footer: bool = True) -
     first, out = a["first"], scene.out_index[0]
     channels = first.shape[0]
     board = _board(fig, "shuffle")
-    bottom, top = board.start(scene, footer, 3.5)
+    board.start(scene, footer)
+    bottom, top = board.size(3.5)
     if "network" not in board.axes:
         canvas = board.canvas
         board.axes["network"] = (canvas.add_collection(LineCollection([], linewidths=1.0, alpha=0.6,
@@ -802,14 +1009,10 @@ def draw_transposed(scene: Scene, fig: Figure | None = None, footer: bool = True
     spatial = scene.out_index[1:]
     z = a["insertion"][0]
     board = _board(fig, "transposed")
-    bottom, top = board.start(scene, footer, 4.4)
+    board.start(scene, footer)
     top_row = [board.grid(n) for n in ("padded", "flipped", "gathered")]
     low_row = [board.grid(n) for n in ("input", "kernel", "scattered")]
     out_shape = scene.output.shape[1:]
-    board.arrange([[(top_row[0], padded.shape[1:]), "\u2217", (top_row[1], w.shape[2:]), "=",
-                    (top_row[2], out_shape)],
-                   [(low_row[0], x.shape[1:]), "\u00b7", (low_row[1], w.shape[2:]), "\u2192",
-                    (low_row[2], out_shape)]], top=top, bottom=bottom)
 
     colors = np.empty((*landed.shape, 4))
     colors[:] = _rgba(PADDING)
@@ -842,4 +1045,8 @@ def draw_transposed(scene: Scene, fig: Figure | None = None, footer: bool = True
                          WINDOW, 0.06 + 0.07 * (n % 4)))
     low_row[2].show(colors, labels, tones, outlines=outlines,
                     title="each x adds x\u00b7kernel at its footprint")
+    board.arrange([[(top_row[0], padded.shape[1:]), "\u2217", (top_row[1], w.shape[2:]), "=",
+                    (top_row[2], out_shape)],
+                   [(low_row[0], x.shape[1:]), "\u00b7", (low_row[1], w.shape[2:]), "\u2192",
+                    (low_row[2], out_shape)]])
     return board.finish()

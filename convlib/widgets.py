@@ -33,7 +33,14 @@ computation) and redraws the same figure in place with the matching pure
 draw function of :mod:`convlib.drawing`. An invalid combination never
 raises: convlib's ``ValueError`` message is shown (e.g. ``conv2d: kernel 5
 is larger than padded input 4 along H (input 4, padding 0+0)``) and the last
-valid picture stays, with ``state`` still describing it.
+valid picture stays, with ``state`` still describing it; the position control
+and play are disabled (and a running play stopped) until the combination is
+valid again, since walking would move nothing on screen.
+
+On screen the picture is drawn at :data:`PIXEL_RATIO` times the size it is shown
+at (720 CSS px wide, never stretched, narrower in a narrower output), so it is
+sharp on displays of device scale factor 2; every part carries a CSS class
+(``convlib-explorer``, ``convlib-control-<name>``, ``convlib-picture``, ...).
 """
 
 from __future__ import annotations
@@ -69,6 +76,11 @@ __all__ = [
     "shuffle_explorer",
     "transposed_explorer",
 ]
+
+PIXEL_RATIO = 2  # the pictures are drawn at this many pixels per CSS pixel: sharp on 2x displays
+TEXT_SIZE = "13px"  # the sum, the formula, the calls and their shapes, the messages
+SLIDER_WIDTH, SLIDER_LABEL = "250px", "100px"  # three sliders to a row in a 780 px output
+
 
 @dataclass
 class ExplorerState:
@@ -153,19 +165,27 @@ class Explorer:
             self.controls[name] = widgets.IntSlider(
                 value=values.get(name, default), min=low, max=high, description=label,
                 continuous_update=False,
-                style={"description_width": "110px"}, layout=widgets.Layout(width="300px"))
+                style={"description_width": SLIDER_LABEL}, layout=widgets.Layout(width=SLIDER_WIDTH))
         position = widgets.IntSlider(value=0, min=0, max=0, description=self.position_label,
-                                     style={"description_width": "110px"},
-                                     layout=widgets.Layout(width="420px"))
+                                     style={"description_width": "120px"}, layout=widgets.Layout(width="400px"))
         play = widgets.Play(value=0, min=0, max=0, interval=700, description="walk the output")
         # Linked in Python, not in the browser (jslink), so that driving either one headless works too.
         widgets.link((play, "value"), (position, "value"))
         widgets.link((position, "max"), (play, "max"))
         self.controls.update(position=position, play=play)
-        self.image = widgets.Image(format="png")
+        for name, control in self.controls.items():  # a handle for styles and for the browser tests
+            control.add_class(f"convlib-control-{name}")
+        # Drawn at PIXEL_RATIO times the size it is shown at, and shown at that size whatever the
+        # output's width (never stretched; narrower when the output is narrower): sharp at
+        # device scale factor 2.
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{drawing.screen_width()}px", max_width="100%", height="auto", object_fit="contain"))
         self.text = widgets.HTML()
         self.calls = widgets.HTML()
         self.message = widgets.HTML()
+        for part, name in [(self.image, "picture"), (self.text, "text"), (self.calls, "calls"),
+                           (self.message, "message")]:
+            part.add_class(f"convlib-{name}")
         self.figure = None
         self.state = ExplorerState()
         self._syncing = False  # set while the explorer moves its own controls: no redraw per control
@@ -175,8 +195,9 @@ class Explorer:
                               f"{html.escape(self.section)}</i>")
         sliders = widgets.Box([self.controls[name] for name in self.sliders],
                               layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget = widgets.VBox([header, sliders, widgets.HBox([play, position]), self.message, self.image,
-                                    self.text, self.calls])
+        walk = widgets.HBox([play, position], layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([header, sliders, walk, self.message, self.image, self.text, self.calls])
+        self.widget.add_class("convlib-explorer")
         self.widget.explorer = self
         self.redraw()
 
@@ -235,21 +256,35 @@ class Explorer:
             scene = self.scene(arrays, params, self.controls["position"].value)
         except ValueError as error:
             self.state.message = str(error)
-            self.message.value = (f"<div style='color:#a40000'>&#9888; {html.escape(str(error))}<br>"
-                                  f"<small>The picture shows the last valid combination.</small></div>")
+            self.message.value = (f"<div style='color:#a40000; font-size:{TEXT_SIZE}'>&#9888; "
+                                  f"{html.escape(str(error))}<br>The picture shows the last valid combination; "
+                                  f"the output element and play wait for a valid one.</div>")
+            self._walkable(False)
             return
         self.figure = self.draw(scene, self.figure, footer=False)
-        self.image.value = drawing.to_png(self.figure)  # at the figure's own on-screen dpi
+        self.image.value = drawing.to_png(self.figure, dpi=PIXEL_RATIO * drawing.SCREEN_DPI)
         self.state = ExplorerState(params=params, scene=scene)
         self._sync_position(scene)
+        self._walkable(True)
         self.message.value = ""
-        self.text.value = (f"<pre style='font-size:12px; line-height:1.35; white-space:pre-wrap; margin:2px'>"
-                           f"{html.escape(scene.sum_text)}\n{html.escape(scene.formula)}</pre>")
+        self.text.value = (f"<pre style='font-size:{TEXT_SIZE}; line-height:1.35; white-space:pre-wrap; "
+                           f"margin:2px'>{html.escape(scene.sum_text)}\n{html.escape(scene.formula)}</pre>")
         shapes = ", ".join(f"{name}: {array.shape}" for name, array in arrays.items())
-        self.calls.value = (f"<div style='font-size:12px'><code>{html.escape(scene.call)}</code>"
-                            " &nbsp;or&nbsp; "
-                            f"<code>{html.escape(scene.torch_call)}</code><br><small>{html.escape(shapes)}"
-                            f"</small></div>")
+        self.calls.value = (f"<div style='font-size:{TEXT_SIZE}; line-height:1.5'>"
+                            f"<code>{html.escape(scene.call)}</code> &nbsp;or&nbsp; "
+                            f"<code>{html.escape(scene.torch_call)}</code><br>"
+                            f"<span class='convlib-shapes'>shapes: {html.escape(shapes)}</span></div>")
+
+    def _walkable(self, valid: bool) -> None:
+        """Let the output element be walked only while the picture is of the current parameters.
+
+        In an invalid state the picture is the last valid one: moving the position or playing
+        would change nothing on screen, so both are disabled (and a running play stopped).
+        """
+        position, play = self.controls["position"], self.controls["play"]
+        if not valid:
+            play.playing = False
+        position.disabled = play.disabled = not valid
 
     def _sync_position(self, scene: scenes.Scene) -> None:
         """Let the position control span this output and show the element drawn."""

@@ -23,7 +23,18 @@ c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{GRADER / 'gradebook.db'}"
-c.Exchange.root = str(GRADER / "exchange")
+# The exchange, where a teacher releases assignments and collects submissions (git-ignored). nbgrader
+# wants it to exist, readable and writable by everyone (students submit into it), and the Formgrader
+# page refuses release and collect until it does: made here, so that `make lab`, Formgrader and every
+# nbgrader command find it on a fresh clone, with the permissions nbgrader's release sets.
+EXCHANGE = GRADER / "exchange"
+try:
+    EXCHANGE.mkdir()
+except FileExistsError:  # made before (or by a process loading this file at the same moment)
+    pass
+else:
+    EXCHANGE.chmod(0o777)  # after mkdir, whose mode the umask would narrow
+c.Exchange.root = str(EXCHANGE)
 
 # Student notebooks carry no outputs, and the autograder gives every cell time
 # for a 2-core machine but never hangs on a broken submission.

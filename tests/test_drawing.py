@@ -7,6 +7,7 @@ with one drawn fresh.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -174,3 +175,151 @@ def test_drawing_needs_no_pyplot_and_no_ipywidgets():
             "print('matplotlib.pyplot' in sys.modules, 'ipywidgets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# ----------------------------------------------------------------------------- legible on screen
+
+
+def explorer_pictures(seed: int = 0, randoms: int = 25):
+    """(explorer name, params, figure) for every explorer: its defaults, each slider at its ends, random
+    combinations; only the valid ones (an invalid one keeps the last picture)."""
+    from convlib import widgets
+
+    rng = np.random.default_rng(seed)
+    for name, cls in widgets.EXPLORERS.items():
+        explorer = cls()
+        combos = [{}]
+        for slider, (low, high, *_) in cls.sliders.items():
+            combos += [{slider: low}, {slider: high}]
+        combos += [{s: int(rng.integers(low, high + 1)) for s, (low, high, *_) in cls.sliders.items()}
+                   for _ in range(randoms)]
+        for combo in combos:
+            explorer.set(**{**{s: d for s, (_, _, d, _) in cls.sliders.items()}, **combo})
+            if not explorer.state.message:
+                yield name, dict(explorer.params), explorer.figure
+
+
+def shown_grids(fig: Figure):
+    board = fig._convlib_board
+    return [board.grids[name] for name in board.shown]
+
+
+def test_a_number_in_a_cell_is_as_high_as_any_other():
+    """Every number the explorers show has the same digit height; long ones are condensed, not shrunk
+    (before, "−13" was drawn at 0.84 of "4" beside it, and "−0.333" at half)."""
+    up = drawing._label_scale("0")[1]
+    seen = set()
+    for _, _, fig in explorer_pictures(randoms=10):
+        for grid in shown_grids(fig):
+            if grid.labels is not None:
+                seen.update(grid.labels.ravel().tolist())
+    assert {"\u221213", "\u22121", "0"} <= seen  # two-digit negatives are among them
+    for text in seen:
+        across, high = drawing._label_scale(text)
+        assert high == pytest.approx(up), text
+        width = drawing._outline(text, narrow_minus=True)[2] * across
+        assert 0 < width <= drawing.LABEL_WIDTH + 1e-12, text
+        vertices, _ = drawing._cell_glyph(text)
+        assert np.abs(vertices[:, 0]).max() <= drawing.LABEL_WIDTH / 2 + 1e-9, text
+    # Past the explorers' range a number is condensed first, and made smaller only a little.
+    assert drawing._label_scale("\u2212144")[1] > 0.95 * up
+    assert drawing._label_scale("\u22120.333")[1] > 0.7 * up
+
+
+def test_numbers_are_drawn_only_where_they_are_legible():
+    """A cell smaller than MIN_LABEL_CELL (17 px on screen) gets no number; at every explorer's
+    defaults every cell has one."""
+    from convlib import widgets
+
+    for name, cls in widgets.EXPLORERS.items():
+        fig = cls().figure
+        for grid in shown_grids(fig):
+            if grid.labels is not None:
+                assert grid.cell >= drawing.MIN_LABEL_CELL, f"{name}: a grid too small for its numbers"
+    without = 0
+    for name, params, fig in explorer_pictures(randoms=10):
+        board = fig._convlib_board
+        grids = [g for g in shown_grids(fig) if g.labels is not None]
+        legible = [g for g in grids if g.cell >= drawing.MIN_LABEL_CELL]
+        without += len(legible) < len(grids)
+        # What was inked: exactly the words, and the numbers of the legible grids.
+        expected = sum(len(drawing._outline(text)[0]) for text, *_ in board.word_boxes) + sum(
+            len(drawing._cell_glyph(text)[0]) for g in legible for text in g.labels.ravel())
+        inked = sum(len(p.get_path().vertices) for p in board.ink.values() if p.get_visible())
+        assert inked == expected, (name, params)
+    assert without > 0  # the extremes of some explorers are too large for numbers
+
+
+@pytest.mark.parametrize(("name", "values", "rows"), [
+    ("conv3d", {"depth": 4, "input_size": 4, "kernel_size": 2, "stride": 2, "padding": 1}, 2),
+    ("separable", {"in_channels": 3, "out_channels": 2, "input_size": 3, "kernel_size": 3, "padding": 0}, 2),
+])
+def test_a_row_too_wide_for_its_numbers_is_wrapped(name, values, rows):
+    """Six padded depth slices of 6x6 in one row leave 0.17 in per cell, too small for numbers; in
+    two lines of three, every cell keeps its number. ``rows``: the rows the draw function asks for."""
+    from convlib import widgets
+
+    explorer = widgets.EXPLORERS[name](**values)
+    board = explorer.figure._convlib_board
+    assert board.lines > rows
+    assert min(g.cell for g in shown_grids(explorer.figure) if g.labels is not None) >= drawing.MIN_LABEL_CELL
+
+
+def boxes_overlap(a, b, tolerance=1e-6) -> bool:
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a, b
+    return ax0 < bx1 - tolerance and bx0 < ax1 - tolerance and ay0 < by1 - tolerance and by0 < ay1 - tolerance
+
+
+def test_no_word_runs_into_a_panel_or_another_word():
+    """Titles, operators and names sit clear of every panel and of each other, inside the picture:
+    before, the title of a 1x1 output ran over the kernel beside it."""
+    checked = 0
+    for name, params, fig in explorer_pictures(randoms=15):
+        board = fig._convlib_board
+        width, height = fig.get_size_inches()
+        words = [(text, (x0, y0, x1, y1)) for text, x0, y0, x1, y1 in board.word_boxes]
+        panels = [(n, (g.box[0], g.box[1], g.box[0] + g.box[2], g.box[1] + g.box[3])) for n, g in
+                  ((n, board.grids[n]) for n in board.shown)]
+        for text, box in words:
+            assert 0 <= box[0] and box[2] <= width and 0 <= box[1] and box[3] <= height, (name, params, text)
+            for panel, area in panels:
+                assert not boxes_overlap(box, area), (name, params, text, panel)
+        for (text, box), (other, box2) in itertools.combinations(words, 2):
+            assert not boxes_overlap(box, box2), (name, params, text, other)
+        for (n1, a1), (n2, a2) in itertools.combinations(panels, 2):
+            assert not boxes_overlap(a1, a2), (name, params, n1, n2)
+        checked += 1
+    assert checked > 100
+
+
+def test_a_one_by_one_output_keeps_its_title_clear_of_the_kernel():
+    scene = scenes.conv_scene(ex((1, 3, 3)), ones(1, 1, 3, 3))
+    fig = drawing.draw_conv2d(scene, footer=False)
+    board = fig._convlib_board
+    title = next(box for text, *box in board.word_boxes if text.startswith("output 1\u00d71"))
+    kernel = board.grids["kernel"].box
+    assert title[0] > kernel[0] + kernel[2]  # starts right of the kernel panel
+
+
+def test_every_picture_fits_the_height_an_explorer_has_in_a_1024x768_window():
+    """At most _MAX_HEIGHT inches of panels: 423 px on screen, which leaves the sliders above it in view."""
+    heights = [fig.get_figheight() for _, _, fig in explorer_pictures(randoms=15)]
+    assert max(heights) <= drawing._MAX_HEIGHT + 0.1 + 1e-9
+    assert min(heights) > 1.0
+
+
+def test_to_png_at_twice_the_screen_resolution_is_twice_as_wide():
+    fig = drawing.draw_conv2d(PICTURES["conv2d"][1](), footer=False)
+    pixels = png_pixels(fig, dpi=2 * drawing.SCREEN_DPI)
+    assert pixels.shape[1] == 2 * drawing.screen_width() == round(2 * drawing.SCREEN_DPI * fig.get_figwidth())
+    assert pixels.shape[0] == round(2 * drawing.SCREEN_DPI * fig.get_figheight())
+    # The fast encoder's picture is the one savefig makes (RGB, opaque).
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=2 * drawing.SCREEN_DPI, facecolor="white")
+    reference = np.asarray(Image.open(buffer).convert("RGB"))
+    assert reference.shape == pixels.shape
+    assert np.abs(reference.astype(int) - pixels).max() <= 2

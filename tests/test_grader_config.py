@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,30 @@ def test_make_exports_the_grader_config_to_its_commands():
     result = subprocess.run(["make", "--no-print-directory", "-s", "--eval", show, "show-config"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == str(ROOT / "grader")
+
+
+EXCHANGE_PROBE = """
+import json, os, stat
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.apps.baseapp import NbGrader
+app = NbGrader()
+app.load_config_file()
+api = NbGraderAPI(config=app.config)
+print(json.dumps({"root": api.exchange_root, "missing": api.exchange_missing,
+                  "mode": stat.S_IMODE(os.stat(api.exchange_root).st_mode)}))
+"""
+
+
+def test_the_exchange_is_there_for_formgrader_on_a_fresh_clone(tmp_path):
+    """nbgrader's exchange (grader/exchange, git-ignored) exists, world-writable as nbgrader's release makes
+    it, as soon as the configuration is read: Formgrader's page no longer warns that it "does not exist and
+    could not be created", and its release and collect work. Run on a copy of the configuration in an empty
+    folder, as a fresh clone is."""
+    (tmp_path / "grader").mkdir()
+    shutil.copy(ROOT / "grader" / "nbgrader_config.py", tmp_path / "grader")
+    env = {**os.environ, "JUPYTER_CONFIG_PATH": str(tmp_path / "grader")}
+    for _ in range(2):  # made the first time, found the second
+        result = subprocess.run([sys.executable, "-c", EXCHANGE_PROBE], cwd=tmp_path, env=env, capture_output=True,
+                                text=True, timeout=120, check=True)
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+        assert found == {"root": str(tmp_path / "grader" / "exchange"), "missing": False, "mode": 0o777}

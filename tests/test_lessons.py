@@ -148,14 +148,22 @@ def course_env(course: Path) -> dict[str, str]:
     return env
 
 
-def grade(lesson: Lesson, course: Path) -> dict:
-    """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores."""
+def grade(lesson: Lesson, course: Path, source=None, only=None) -> dict:
+    """Release and autograde in ``course`` with nbgrader's commands; return the gradebook's scores.
+
+    ``source``: a notebook to release in place of the committed source (e.g. one changed on purpose);
+    ``only``: the names of the submissions to grade (default: all of them).
+    """
     env = course_env(course)
     db = f"sqlite:///{course / 'gradebook.db'}"
     shutil.copytree(ROOT / "solutions" / lesson.assignment, course / "solutions" / lesson.assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if source is not None:
+        nbformat.write(source, course / "solutions" / lesson.assignment / f"{lesson.notebook}.ipynb")
     release.generate(lesson.assignment, course_dir=course, db_url=db, cwd=course, env=env)
     for student, nb in submissions(lesson).items():
+        if only is not None and student not in only:
+            continue
         folder = course / "grader" / "submitted" / student / lesson.assignment  # what `nbgrader collect` makes
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{lesson.notebook}.ipynb")

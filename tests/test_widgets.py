@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from test_scenes import check_sum_line, depends_on, inside, logical_lines, shuffle_reach
 
 import convlib
+from convlib import drawing
 from convlib import widgets as W
 
 
@@ -277,3 +278,86 @@ def test_start_values_must_be_sliders_in_range():
     explorer = W.conv2d_explorer().explorer
     with pytest.raises(ValueError, match="Conv2dExplorer: stride must be between 1 and 3, got 0"):
         explorer.set(stride=0)
+
+
+# ----------------------------------------------------------------------------- on screen
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    data = bytes(data)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("name", W.EXPLORERS)
+def test_picture_is_drawn_at_twice_the_size_it_is_shown(name):
+    """Shown at a fixed CSS width (never stretched, narrower only when the output is), drawn at twice
+    that many pixels: sharp on a display of device scale factor 2."""
+    explorer = W.EXPLORERS[name]()
+    layout = explorer.image.layout
+    shown = drawing.screen_width()
+    assert (layout.width, layout.max_width, layout.height) == (f"{shown}px", "100%", "auto")
+    for _ in range(2):
+        width, height = png_size(explorer.image.value)
+        assert width == W.PIXEL_RATIO * shown == 1440
+        # a whole number of CSS pixels high, so that nothing is cut off
+        assert height == pytest.approx(W.PIXEL_RATIO * drawing.SCREEN_DPI * explorer.figure.get_figheight(), abs=1e-6)
+        explorer.controls["position"].value = explorer.controls["position"].max  # after a redraw too
+
+
+@pytest.mark.parametrize("name", W.EXPLORERS)
+def test_invalid_state_stops_and_disables_the_walk(name):
+    """While the picture is the last valid one, the output element and play are disabled (moving them
+    would change nothing on screen), and a running play stops; a valid state gives them back."""
+    explorer = W.EXPLORERS[name]()
+    play, position = explorer.controls["play"], explorer.controls["position"]
+    invalid = next((corner for corner in corners(explorer) if refused(name, corner)), None)
+    if invalid is None:  # its ranges hold no invalid combination (see the random test above)
+        assert name == "separable"
+        return
+    assert not play.disabled and not position.disabled
+    play.playing = True
+    explorer.set(**invalid)
+    assert explorer.state.message
+    assert play.disabled and position.disabled and not play.playing
+    explorer.set(**{slider: default for slider, (_, _, default, _) in explorer.sliders.items()})
+    assert explorer.state.message == ""
+    assert not play.disabled and not position.disabled
+
+
+def corners(explorer: W.Explorer) -> list[dict]:
+    """Where invalid combinations live: every slider low but one, a big kernel, many groups or a big
+    output_padding."""
+    lows = {s: low for s, (low, *_) in explorer.sliders.items()}
+    return [{**lows, s: explorer.sliders[s][1]} for s in ("kernel_size", "groups", "output_padding") if s in lows]
+
+
+def refused(name: str, values: dict) -> bool:
+    """Whether torch refuses the explorer's arrays for ``values``."""
+    explorer = W.EXPLORERS[name]()
+    explorer.set(**values)
+    return torch_result(name, explorer) is None
+
+
+def test_shapes_line_is_as_large_as_the_calls_above_it():
+    """The arrays' shapes were <small> under 12 px calls (10 px); now 13 px like every text of the explorer."""
+    explorer = W.multichannel_explorer().explorer
+    calls = explorer.calls.value
+    assert "<small>" not in calls and "font-size:13px" in calls.replace(" ", "")
+    assert "shapes: x: (3, 4, 4), w: (2, 3, 3, 3)" in html.unescape(calls)
+    for part in (explorer.text, explorer.message):
+        assert "<small>" not in part.value
+    explorer.set(groups=2)  # 3 channels in 2 groups: invalid, so the message shows
+    assert "font-size:13px" in explorer.message.value.replace(" ", "")
+
+
+@pytest.mark.parametrize("name", W.EXPLORERS)
+def test_every_part_carries_a_class_for_styles_and_browser_tests(name):
+    explorer = W.EXPLORERS[name]()
+    assert "convlib-explorer" in explorer.widget._dom_classes
+    for control, widget in explorer.controls.items():
+        assert f"convlib-control-{control}" in widget._dom_classes
+    for part, cls in [(explorer.image, "picture"), (explorer.text, "text"), (explorer.calls, "calls"),
+                      (explorer.message, "message")]:
+        assert f"convlib-{cls}" in part._dom_classes
