@@ -281,6 +281,7 @@ def test_a_student_sees_right_answers_pass_and_a_wrong_one_told_why(lab, page, p
         assert notebook.source(answer) == source
         notebook.run_cell(answer)
         assert not any(o["output_type"] == "error" for o in notebook.model()[answer]["outputs"])
+        failed = 0
         for cell in checks:
             notebook.run_cell(cell)
             kind, expected = B.run_in_process(nb, {exercise: source}, cell)
@@ -289,8 +290,10 @@ def test_a_student_sees_right_answers_pass_and_a_wrong_one_told_why(lab, page, p
             if source == solution:
                 assert kind == "passed" and shown.startswith("\u2713 passed: ")
                 assert "ansi-green-fg" in " ".join(notebook.output_colour(cell))
-            else:
-                assert kind == "error" and shown.startswith("\u2717 ") and "Traceback" not in shown
+            elif kind == "error":  # (a cell that checks only the shape may still pass a value off by one)
+                assert shown.startswith("\u2717 ") and "Traceback" not in shown
+                failed += 1
+        assert source == solution or failed, "the wrong answer failed no graded cell"
     assert_console_clean(page)
 
 
