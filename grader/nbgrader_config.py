@@ -32,3 +32,16 @@ c.ExecutePreprocessor.timeout = 120
 # A student who deletes a graded cell gets it back, graded automatically (0 for
 # that cell), instead of a submission held for manual grading.
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback shows each graded cell's result, points and message, never the hidden tests
+# (nbgrader #917, #1363) nor a traceback: nbgrader's ClearHiddenTests and grader/feedback.py.
+# Named as strings, imported when feedback is made: importing grader here would fail in a copy
+# of the course whose own grader/ folder shadows the package on sys.path, and lose this file.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.feedback.ShortErrors", "grader.feedback.ResultsTable",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+
+# Downloads from a learning management system (`python -m grader collect --from`, nbgrader
+# zip_collect) are unpacked under grader/downloaded/ rather than at the top of the course.
+c.ZipCollectApp.downloaded_directory = "grader/downloaded"
