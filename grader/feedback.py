@@ -11,7 +11,8 @@ both (nbgrader #917, #1363). ``grader/nbgrader_config.py`` runs, after nbgrader'
   ``NameError: name 'conv2d_single' is not defined``, because a traceback quotes the code
   around each frame, hidden tests included;
 - :class:`ResultsTable`: a table at the top, one row per graded cell: what it checks (its
-  docstring's first line), passed or failed, its points, and the check's own message.
+  docstring's first line), passed or failed, its points, and the check's own message (with
+  its hint).
 """
 
 from __future__ import annotations
@@ -73,15 +74,22 @@ class ResultsTable(NbGraderPreprocessor):
             meta = cell.metadata["nbgrader"]
             found = errors(cell)
             what = _docstring(cell.source) or meta["grade_id"]
-            result = "**failed**" if found else "passed"
-            said = message(found[0]).splitlines()[0] if found else ""
-            rows.append(f"| {_cell(what)} | {result} | {_points(meta.get('score'))} / {_points(meta.get('points'))} "
-                        f"| {_cell(said)} |")
+            result = '<b style="color:#c62828">✗ failed</b>' if found else '<span style="color:#2e7d32">✓ passed</span>'
+            said = message(found[0]) if found else ""
+            points = f"{_points(meta.get('score'))} / {_points(meta.get('points'))}"
+            rows.append(f"<tr><td>{html.escape(what)}</td><td>{result}</td><td>{points}</td>"
+                        f"<td>{_message(said)}</td></tr>")
         if rows:
-            table = ["## Your results", "", "| graded cell | result | points | message |", "|---|---|---|---|",
-                     *rows, "", "Each graded cell below shows its visible checks and, if it failed, its message."]
+            head = "".join(f"<th>{h}</th>" for h in ("graded cell", "result", "points", "message"))
+            table = [STYLE, "## Your results", "", f'<table class="results"><tr>{head}</tr>', *rows, "</table>", "",
+                     "Each graded cell below shows its visible checks and, if it failed, its message."]
             nb.cells.insert(0, new_markdown_cell("\n".join(table)))
         return nb, resources
+
+
+STYLE = ("<style>table.results td, table.results th {padding: 0.3em 0.8em; vertical-align: top; "
+         "border-bottom: 1px solid #ddd} table.results th {text-align: left} "
+         "table.results td:nth-child(2), table.results td:nth-child(3) {white-space: nowrap}</style>")
 
 
 def _docstring(source: str) -> str:
@@ -89,9 +97,10 @@ def _docstring(source: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def _cell(text: str) -> str:
-    """Text safe inside a markdown table cell."""
-    return html.escape(text, quote=False).replace("|", "\\|")
+def _message(text: str) -> str:
+    """A check's message as HTML: its lines kept, `code` in backticks shown as code."""
+    escaped = html.escape(text)
+    return "<br>".join(re.sub(r"`([^`]+)`", r"<code>\1</code>", line) for line in escaped.splitlines())
 
 
 def _points(value) -> str:

@@ -2,11 +2,11 @@
 
 ``collect --from <zip or folder>`` runs nbgrader's ``zip_collect``: the download is copied
 to ``grader/downloaded/<assignment>/archive/``, unpacked to ``.../extracted/``, and each file
-name is read by a collector plugin that says whose submission it is and which notebook. This
-module's :class:`Collector` is that plugin. It takes nbgrader's ``named_regexp`` (a regular
-expression with ``(?P<student_id>...)`` and ``(?P<file_id>...)`` groups, optionally
-``first_name``, ``last_name``, ``email``, ``timestamp``) and adds what nbgrader's own
-``FileNameCollectorPlugin`` leaves out:
+name is read by a collector plugin (:class:`grader.collector.Collector`) that says whose
+submission it is and which notebook, by :func:`decide`. A pattern is nbgrader's
+``named_regexp`` (a regular expression with ``(?P<student_id>...)`` and ``(?P<file_id>...)``
+groups, optionally ``first_name``, ``last_name``, ``email``, ``timestamp``); what this adds to
+nbgrader's own ``FileNameCollectorPlugin``:
 
 - the expression is matched against the end of the file's path inside the download, so a
   folder per student works as well as a flat list (and the folder named after the zip that
@@ -27,10 +27,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
-from nbgrader.plugins import FileNameCollectorPlugin
-from traitlets import Dict as DictTrait
 
 PATTERNS = {
     # <student>/<notebook>.ipynb: one folder per student, named by their id
@@ -118,37 +114,3 @@ def decide(paths: list[str], pattern: str, notebooks: list[str], elsewhere: dict
 def _number(path: str) -> int:
     found = re.findall(r"(\d+)\)?\.ipynb$", path)
     return int(found[-1]) if found else 0
-
-
-class Collector(FileNameCollectorPlugin):
-    """nbgrader's file-name collector, with the additions listed in this module's docstring.
-
-    ``notebooks``: this assignment's notebook file names; ``elsewhere``: other assignments' notebook file
-    names -> their assignment. After ``zip_collect``, :attr:`files` holds every file and its fate.
-    """
-
-    notebooks = DictTrait(help="this assignment's notebook file names (as keys)").tag(config=True)
-    elsewhere = DictTrait(help="other assignments' notebook file names -> assignment").tag(config=True)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.files: list[File] | None = None
-        self._by_path: dict[str, File] = {}
-
-    def _decide(self, root: Path) -> None:
-        archives = tuple(self.parent.extractor_plugin_inst.zip_ext)
-        paths = [str(p.relative_to(root)) for p in sorted(root.rglob("*"))
-                 if p.is_file() and not p.name.endswith(archives)]  # an archive's contents were unpacked beside it
-        self.files = decide(paths, self.named_regexp, list(self.notebooks), dict(self.elsewhere))
-        self._by_path = {str(root / f.path): f for f in self.files}
-
-    def collect(self, submitted_file: str) -> dict | None:
-        if self.files is None:
-            self._decide(Path(self.parent._format_collect_path(self.parent.extracted_directory)))
-        file = self._by_path.get(submitted_file)
-        if file is None or file.problem:
-            return None
-        info = {"student_id": file.student, "file_id": file.notebook}
-        if file.timestamp:
-            info["timestamp"] = file.timestamp
-        return info

@@ -96,7 +96,7 @@ def from_download(course, assignment: str, source, pattern: str | None, lms: str
     regexp = pattern or PATTERNS[lms]
     app = ZipCollectApp()
     # nbgrader's log would repeat, line by line, what the tables below say
-    app.initialize([*course.nbgrader_argv(), assignment, "--force", "--collector=grader.lms.Collector",
+    app.initialize([*course.nbgrader_argv(), assignment, "--force", "--collector=grader.collector.Collector",
                     "--log-level=ERROR"])
     archive = course.root / app._format_collect_path(app.archive_directory)
     if archive.exists():

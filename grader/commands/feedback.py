@@ -53,25 +53,30 @@ def run(args, course) -> int:
                 failed.append((assignment, student, _last_error(result)))
                 progress.print(f"[red]failed[/red] {student} / {assignment}: {failed[-1][2]}")
             progress.advance()
-    rows = []
+    rows, unsent = [], []
     for assignment in names:
         students = [s for a, s in todo if a == assignment]
         if not students:
             continue
         released = ""
         if args.exchange:
-            if args.student:
-                results = [api.release_feedback(assignment, s) for s in students]
-            else:
-                results = [api.release_feedback(assignment)]
-            bad = [r for r in results if not r["success"]]
-            if bad:
-                raise failure(f"nbgrader release_feedback {assignment}", bad[0])
-            released = f"released to {course.exchange}"
+            # nbgrader's release_feedback finds a page's owner by the secret `nbgrader submit` left with it;
+            # a submission that came from an LMS or a folder has none: its page is sent by hand.
+            sendable = [s for s in students
+                        if course.path("feedback", s, assignment, "submission_secret.txt").is_file()]
+            unsent += [(assignment, s) for s in students if s not in sendable]
+            for student in sendable:
+                result = api.release_feedback(assignment, student)
+                if not result["success"]:
+                    raise failure(f"nbgrader release_feedback {assignment} --student {student}", result)
+            released = f"{len(sendable)} released to {course.exchange}"
         written = len([s for s in students if (assignment, s) not in {(a, st) for a, st, _ in failed}])
         rows.append((assignment, written, len(students) - written, released))
     console.print(table("feedback", ["assignment", "pages", "failed", "exchange"], rows, right=["pages", "failed"]))
     console.print(f"the pages are in {course.path('feedback')}/<student>/<assignment>/")
+    if unsent:
+        console.print("[yellow]not released[/yellow] (not submitted through the exchange; send these by hand): "
+                      + ", ".join(f"{s} / {a}" for a, s in unsent))
     return 1 if failed else 0
 
 
