@@ -154,7 +154,10 @@ def profile(source_path: Path, environ: dict, base: Path) -> dict[str, float]:
                            "kernel stop"], 0.0)
     workdir = base / "profile"
     workdir.mkdir(exist_ok=True)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+    from grader.course import Course
+
+    stop_how = Course(ROOT).app.config.ExecutePreprocessor.get("shutdown_kernel", "graceful")  # as autograde does
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, shutdown_kernel=stop_how,
                             resources={"metadata": {"path": str(workdir)}})
     start = time.perf_counter()
     with client.setup_kernel():

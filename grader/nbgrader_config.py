@@ -29,6 +29,9 @@ c.Exchange.root = str(GRADER / "exchange")
 # for a 2-core machine but never hangs on a broken submission.
 c.ClearOutput.enabled = True
 c.ExecutePreprocessor.timeout = 120
+# Stop a graded notebook's kernel at once when its last cell is done: the graceful stop waits
+# 1-3 s per notebook for the kernel to exit by itself, and grading needs nothing from it.
+c.ExecutePreprocessor.shutdown_kernel = "immediate"
 # A student who deletes a graded cell gets it back, graded automatically (0 for
 # that cell), instead of a submission held for manual grading.
 c.OverwriteCells.add_missing_cells = True

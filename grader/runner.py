@@ -104,7 +104,7 @@ class Pool:
 def _problem(log: str, error: str) -> str:
     """One line saying why nbgrader failed a submission, from its log and traceback."""
     text = f"{log}\n{error}"
-    raised = re.findall(r"^(?:\w+\.)*(\w*(?:Error|Exception|Interrupt)): ?(.*)$", text, re.M)
+    raised = re.findall(r"^\s*(?:\w+\.)*(\w+(?:Error|Exception|Interrupt)): ?(.*)$", text, re.M)
     raised = [f"{kind}: {message}".rstrip(": ") for kind, message in raised if kind != "NbGraderException"]
     errors = [line.split("] ", 1)[-1] for line in text.splitlines() if line.startswith("[ERROR]")]
     return (raised or errors or ["nbgrader reported a failure without a message"])[-1]
