@@ -3,20 +3,21 @@
 ``make bench-grading`` (kept apart from ``make bench``: it takes minutes). In a temporary
 copy of the course with every assignment of ``solutions/``, ``STUDENTS`` students each
 submit every assignment, their answers a mix of right, wrong (returning None) and blank,
-built from the notebooks. Three identical copies are then graded, one after the other:
+built from the notebooks. Identical copies are then graded, one after the other:
+``nbgrader autograde <assignment>`` for each assignment serially (the command itself, with
+the course's configuration), ``python -m grader autograde --jobs 2`` twice, the serial
+command again (so that a load drifting on a shared machine weighs on both alike), and the
+serial command with nbgrader's default autograde preprocessors (the course's configuration
+may replace them, for example with a sandboxed kernel). Each is timed from the command's
+start to its end, process start-up included, with the CPU time of all its processes; the
+exported grades of the four serial and parallel runs must be equal.
 
-1. ``nbgrader autograde <assignment>`` for each assignment, serially: the command itself,
-   with the course's configuration;
-2. ``python -m grader autograde --jobs 2``;
-3. ``nbgrader autograde`` again, with nbgrader's default autograde preprocessors (the
-   course's configuration may replace them, for example with a sandboxed kernel).
-
-Each is timed from the command's start to its end (process start-up included), and the
-exported grades of 1 and 2 must be equal. Then one solved notebook per assignment is run
-alone, cell by cell, to show where a notebook's time goes: the kernel's start and stop,
-the imports, the lesson's own cells, the student's code with the graded cells' checks,
-and, the rest of a serial notebook's share, nbgrader's own work (sanitising, the gradebook,
-writing the result), besides this tool's merge of a submission into the gradebook.
+Then one solved notebook per assignment is autograded alone through nbgrader's API, its
+parts timed from inside nbgrader's ``Execute``: the kernel's start and stop, the setup
+cell, the lesson's own cells (explanations, explorers, torch), the answer cells, the graded
+cells (the student's functions called by the checks, hidden tests included), and the rest,
+nbgrader's own work (sanitising, the gradebook, writing the files); the big imports alone,
+each in a fresh kernel; and this tool's merge of one submission into the gradebook.
 
     python -m bench.bench_grading [--students 20] [--jobs 2]
 """
@@ -24,14 +25,18 @@ writing the result), besides this tool's merge of a submission into the gradeboo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -134,7 +139,7 @@ def grades(course: Path, environ: dict) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-# ----------------------------------------------------------------------------- one notebook, cell by cell
+# ----------------------------------------------------------------------------- one notebook, part by part
 
 PROBE = """\
 import time as _t
@@ -142,41 +147,75 @@ _s = _t.perf_counter()
 import {module}
 print(_t.perf_counter() - _s)
 """
+PARTS = ["kernel start", "setup cell", "lesson cells", "answer cells", "graded cells", "kernel stop",
+         "nbgrader's own work"]
 
 
-def profile(source_path: Path, environ: dict, base: Path) -> dict[str, float]:
-    """Run the solved source notebook (hidden tests and all, as autograde does) alone: seconds by part."""
+@contextlib.contextmanager
+def timed_kernels(parts: dict[str, float]):
+    """While in effect, nbgrader's Execute (nbconvert's ExecutePreprocessor, nbclient's NotebookClient) adds
+    the seconds of its kernel's start and stop and of each cell, by kind of cell, to ``parts``."""
     from nbclient import NotebookClient
+    from nbconvert.preprocessors import ExecutePreprocessor
 
-    os.environ.update({k: v for k, v in environ.items() if k.startswith(("JUPYTER", "IPYTHON", "PATH"))})
-    nb = nbformat.read(source_path, as_version=4)
-    parts = dict.fromkeys(["kernel start", "setup cell", "lesson cells", "answer cells", "graded cells",
-                           "kernel stop"], 0.0)
-    workdir = base / "profile"
-    workdir.mkdir(exist_ok=True)
+    def timing(part_of, original):
+        def wrapper(self, *args, **kwargs):
+            begin = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                parts[part_of(*args)] += time.perf_counter() - begin
+        return wrapper
+
+    def kind(cell, *_):
+        meta = cell.metadata.get("nbgrader", {})
+        return ("setup cell" if meta.get("grade_id") == "setup" else "graded cells" if meta.get("grade")
+                else "answer cells" if meta.get("solution") else "lesson cells")
+
+    patches = [(NotebookClient, "start_new_kernel", lambda *a: "kernel start"),
+               (NotebookClient, "start_new_kernel_client", lambda *a: "kernel start"),
+               (NotebookClient, "_cleanup_kernel", lambda *a: "kernel stop"),
+               (ExecutePreprocessor, "preprocess_cell", kind)]
+    saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
+    try:
+        for owner, name, part_of in patches:
+            setattr(owner, name, timing(part_of, owner.__dict__[name]))
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def profile(course: Path, assignment: str, environ: dict, repeats: int = 3) -> dict[str, float]:
+    """Autograde one solved submission of ``assignment`` with nbgrader's API, ``repeats`` times; the median
+    seconds of each part of it (the rest of nbgrader's time is its own work: sanitising, gradebook, files),
+    and of the imports alone, each in a fresh kernel."""
     from grader.course import Course
 
-    stop_how = Course(ROOT).app.config.ExecutePreprocessor.get("shutdown_kernel", "graceful")  # as autograde does
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, shutdown_kernel=stop_how,
-                            resources={"metadata": {"path": str(workdir)}})
-    start = time.perf_counter()
-    with client.setup_kernel():
-        parts["kernel start"] = time.perf_counter() - start
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            meta = cell.metadata.get("nbgrader", {})
-            part = ("setup cell" if meta.get("grade_id") == "setup" else "graded cells" if meta.get("grade")
-                    else "answer cells" if meta.get("solution") else "lesson cells")
-            begin = time.perf_counter()
-            client.execute_cell(cell, index)
-            parts[part] += time.perf_counter() - begin
-        stop = time.perf_counter()
-    parts["kernel stop"] = time.perf_counter() - stop
-    # The imports alone, each in a fresh kernel: what the setup and lesson cells above include.
+    os.environ.update({k: v for k, v in environ.items() if k.startswith(("JUPYTER", "IPYTHON", "PATH"))})
+    source = next((course / "solutions" / assignment).glob("*.ipynb"))
+    target = course / "grader" / "submitted" / "profiled" / assignment / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+    api = Course(course).api
+    runs = []
+    for _ in range(repeats):
+        parts = dict.fromkeys(PARTS, 0.0)
+        begin = time.perf_counter()
+        with timed_kernels(parts):
+            result = api.autograde(assignment, "profiled", force=True)
+        total = time.perf_counter() - begin
+        if not result["success"]:
+            raise RuntimeError(f"autograde of the solved {assignment} failed:\n{result.get('error', '')}")
+        parts["nbgrader's own work"] = total - sum(parts.values())
+        parts["in all"] = total
+        runs.append(parts)
+    out = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    workdir = course / "profile"
+    workdir.mkdir(exist_ok=True)
     for module in ("numpy, convlib, grader.checks", "torch", "convlib.widgets"):
-        parts[f"import {module}"] = import_seconds(module, workdir)
-    return parts
+        out[f"import {module}"] = statistics.median(import_seconds(module, workdir) for _ in range(repeats))
+    return out
 
 
 def import_seconds(module: str, workdir: Path) -> float:
@@ -214,66 +253,103 @@ def merge_seconds(course: Path, names: list[str]) -> float:
     return statistics.median(times)
 
 
+@dataclass
+class Run:
+    """One timed grading run: wall seconds, CPU seconds of its processes (kernels included), the load before."""
+
+    label: str
+    seconds: float
+    cpu: float
+    load: float
+
+
+def settle(below: float, at_most: float) -> None:
+    """Wait until the 1-minute load average is under ``below`` (others' jobs and our last run's tail), up to
+    ``at_most`` seconds: on a shared machine a run that starts under load measures the load."""
+    waited = 0.0
+    while os.getloadavg()[0] >= below and waited < at_most:
+        time.sleep(5)
+        waited += 5
+
+
+def measured(label: str, work) -> Run:
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = work()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"  {label}: {seconds:.1f} s (CPU {cpu:.1f} s, load {load:.1f} before)", flush=True)
+    return Run(label, seconds, cpu, load)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_grading", description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=STUDENTS, help="submissions per assignment (%(default)s)")
     parser.add_argument("--jobs", type=int, default=2, help="--jobs of the parallel run (%(default)s)")
+    parser.add_argument("--settle", type=float, default=1.0, metavar="LOAD",
+                        help="before each run, wait (up to 5 min) for the load average to fall under this "
+                             "(%(default)s; 0: do not wait)")
     args = parser.parse_args(argv)
     if args.students < 1 or args.jobs < 1:
         parser.error(f"--students and --jobs must be at least 1, got {args.students} and {args.jobs}")
+    serial, parallel = "nbgrader autograde, serial", f"python -m grader autograde --jobs {args.jobs}"
+    defaults = "nbgrader autograde, serial, nbgrader's default preprocessors"
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Path(tmp)
         environ = env(base / "jupyter")
         course, names = build(base, args.students, environ)
-        copies = {key: base / key / "course" for key in ("stock", "parallel", "defaults")}
+        # serial, parallel, parallel, serial: a load that drifts during the run weighs on both alike
+        order = [("stock-1", serial), ("parallel-1", parallel), ("parallel-2", parallel), ("stock-2", serial),
+                 ("defaults", defaults)]
+        copies = {key: base / key / "course" for key, _ in order}
         for path in copies.values():
             shutil.copytree(course, path)
         (copies["defaults"] / "nbgrader_config.py").write_text(DEFAULT_PREPROCESSORS)
         n = args.students * len(names)
-        print(f"grading {args.students} students x {len(names)} assignment(s) = {n} notebooks, "
+        print(f"grading {args.students} students x {len(names)} assignment(s) = {n} notebooks per run, "
               f"{os.cpu_count()} cores", flush=True)
-        seconds = {"stock": stock(copies["stock"], names, environ)}
-        print(f"  nbgrader autograde, serial: {seconds['stock']:.1f} s", flush=True)
-        seconds["parallel"] = grader(copies["parallel"], "autograde", "--jobs", str(args.jobs), environ=environ,
-                                     check=False)
-        print(f"  python -m grader autograde --jobs {args.jobs}: {seconds['parallel']:.1f} s", flush=True)
-        seconds["defaults"] = stock(copies["defaults"], names, environ)
-        print(f"  nbgrader autograde, serial, nbgrader's default preprocessors: {seconds['defaults']:.1f} s",
-              flush=True)
-        equal = grades(copies["stock"], environ) == grades(copies["parallel"], environ)
-        parts = {name: profile(next((course / "solutions" / name).glob("*.ipynb")), environ, base) for name in names}
-        merge = merge_seconds(copies["parallel"], names)
+        runs = []
+        for key, label in order:
+            if args.settle > 0:
+                settle(args.settle, 300)
+            if label == parallel:
+                work = functools.partial(grader, copies[key], "autograde", "--jobs", str(args.jobs),
+                                         environ=environ, check=False)
+            else:
+                work = functools.partial(stock, copies[key], names, environ)
+            runs.append(measured(label, work))
+        exported = [grades(copies[key], environ) for key, _ in order[:4]]
+        equal = all(e == exported[0] for e in exported)
+        parts = {name: profile(copies["stock-1"], name, environ) for name in names}
+        merge = merge_seconds(copies["parallel-1"], names)
     print()
-    print(format_runs(seconds, n, args.jobs, equal))
+    print(format_runs(runs, n, equal))
     print()
-    print(format_parts(parts, seconds["stock"] / n, merge))
+    print(format_parts(parts, merge))
     return 0 if equal else 1
 
 
-def format_runs(seconds: dict[str, float], n: int, jobs: int, equal: bool) -> str:
-    rows = [("nbgrader autograde, serial (the course's configuration)", seconds["stock"]),
-            (f"python -m grader autograde --jobs {jobs}", seconds["parallel"]),
-            ("nbgrader autograde, serial (nbgrader's default preprocessors)", seconds["defaults"])]
-    lines = [f"{'run':<64}{'seconds':>9}{'s/notebook':>12}{'speed-up':>10}", "-" * 95]
-    for name, value in rows:
-        lines.append(f"{name:<64}{value:9.1f}{value / n:12.2f}{seconds['stock'] / value:10.2f}")
-    lines.append(f"grades of the serial and the parallel run equal (exported CSVs): {'yes' if equal else 'NO'}")
+def format_runs(runs: list[Run], n: int, equal: bool) -> str:
+    lines = [f"{'run':<62}{'seconds':>9}{'s/notebook':>12}{'CPU s':>8}{'load':>6}", "-" * 97]
+    for run in runs:
+        lines.append(f"{run.label:<62}{run.seconds:9.1f}{run.seconds / n:12.2f}{run.cpu:8.1f}{run.load:6.1f}")
+    serial = [r.seconds for r in runs if r.label.endswith("serial")]
+    parallel = [r.seconds for r in runs if r.label.startswith("python -m grader")]
+    lines.append(f"speed-up, serial over parallel (sum of both runs each): {sum(serial) / sum(parallel):.2f}x"
+                 f"  (runs in the order shown; 'load' is the 1-minute load average when each began)")
+    lines.append(f"grades of all four serial and parallel runs equal (exported CSVs): {'yes' if equal else 'NO'}")
     return "\n".join(lines)
 
 
-def format_parts(parts: dict[str, dict[str, float]], per_notebook: float, merge: float) -> str:
+def format_parts(parts: dict[str, dict[str, float]], merge: float) -> str:
     names = list(parts)
     keys = list(next(iter(parts.values())))
-    lines = [f"{'one solved notebook, alone (seconds)':<44}" + "".join(f"{n:>18}" for n in names),
+    lines = [f"{'one solved notebook, autograded alone (s)':<44}" + "".join(f"{n:>18}" for n in names),
              "-" * (44 + 18 * len(names))]
     for key in keys:
-        label = f"  of which {key}" if key.startswith("import") else key
+        label = f"  import {key[7:]} (fresh kernel)" if key.startswith("import") else key
         lines.append(f"{label:<44}" + "".join(f"{parts[n][key]:18.2f}" for n in names))
-    executed = {n: sum(v for k, v in parts[n].items() if not k.startswith("import")) for n in names}
-    lines.append(f"{'executing it, in all':<44}" + "".join(f"{executed[n]:18.2f}" for n in names))
-    lines.append(f"serial nbgrader autograde, per notebook: {per_notebook:.2f} s; nbgrader's own work (sanitising, "
-                 f"gradebook, writing) is the rest: {per_notebook - statistics.fmean(executed.values()):.2f} s")
-    lines.append(f"merging one submission into the gradebook (--jobs): {1000 * merge:.0f} ms")
+    lines.append(f"merging one submission into the gradebook (--jobs only): {1000 * merge:.0f} ms")
     return "\n".join(lines)
 
 

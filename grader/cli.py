@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from grader import commands
-from grader.course import ROOT, Course, CourseError, prepare_environment
+from grader.course import ROOT, Course, CourseError, prepare_environment, skip_unused_imports
 
 EPILOG = """\
 In order: release, collect, autograde, feedback, export, report (and check before releasing).
@@ -75,6 +75,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_unused_imports()
     top = parser()
     args = top.parse_args(argv)
     if args.command is None:

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "grader"  # holds nbgrader_config.py
+
+
+def skip_unused_imports() -> None:
+    """Keep ``rfc3987_syntax`` out of this process: jsonschema, which nbformat loads, imports it if it is
+    installed and builds a grammar for 1.5 s, for IRI format checks that nbformat's validation never asks for.
+
+    Called first thing by ``python -m grader`` and each grading process; nbgrader's own commands pay it each time.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules: `import` raises ImportError
 
 
 class CourseError(Exception):
@@ -52,33 +60,41 @@ def prepare_environment(environ: dict[str, str] | None = None) -> dict[str, str]
     return environ
 
 
-@dataclass
 class Course:
     """One course directory, with the gradebook and exchange its commands use.
 
     ``root`` is the course directory (``solutions/``, ``notebooks/``, ``grader/`` inside);
     ``db_url`` and ``exchange`` default to what ``grader/nbgrader_config.py`` says for the
-    course itself, and to ``<root>/grader/...`` for any other directory.
+    course itself (read when first needed: loading nbgrader takes seconds), and to
+    ``<root>/grader/...`` for any other directory.
     """
 
-    root: Path = ROOT
-    db_url: str | None = None
-    exchange: Path | None = None
-
-    def __post_init__(self):
-        self.root = Path(self.root).resolve()
+    def __init__(self, root: Path = ROOT, db_url: str | None = None, exchange: Path | None = None):
+        self.root = Path(root).resolve()
         if not (self.root / "solutions").is_dir():
             raise CourseError(f"--course-dir {self.root}: no solutions/ folder there; "
                               f"expected a copy of the course (solutions/, notebooks/, grader/)")
         if self.root != ROOT:  # a copy: its own gradebook and exchange, never the repository's
             (self.root / "grader").mkdir(exist_ok=True)
-            self.db_url = self.db_url or f"sqlite:///{self.root / 'grader' / 'gradebook.db'}"
-            self.exchange = self.exchange or self.root / "grader" / "exchange"
-        if self.db_url is None or self.exchange is None:  # the course itself: as its configuration says
-            configured = self.nbgrader_app()
-            self.db_url = self.db_url or configured.coursedir.db_url
-            self.exchange = self.exchange or Path(configured.config.Exchange.root)
-        self.exchange = Path(self.exchange).resolve()
+            db_url = db_url or f"sqlite:///{self.root / 'grader' / 'gradebook.db'}"
+            exchange = exchange or self.root / "grader" / "exchange"
+        self._db_url = db_url
+        self._exchange = Path(exchange).resolve() if exchange is not None else None
+
+    def __repr__(self) -> str:
+        return f"Course({self.root}, db_url={self._db_url!r}, exchange={self._exchange!r})"
+
+    @property
+    def db_url(self) -> str:
+        """The gradebook's database URL (nbgrader's ``CourseDirectory.db_url``)."""
+        return self._db_url or self.app.coursedir.db_url
+
+    @property
+    def exchange(self) -> Path:
+        """The exchange folder (nbgrader's ``Exchange.root``)."""
+        if self._exchange is None:
+            self._exchange = Path(self.app.config.Exchange.get("root", "/srv/nbgrader/exchange")).resolve()
+        return self._exchange
 
     # ------------------------------------------------------------------ folders
 
@@ -123,10 +139,10 @@ class Course:
     def nbgrader_argv(self) -> list[str]:
         """Command-line configuration that points nbgrader at this course, gradebook and exchange."""
         argv = [f"--CourseDirectory.root={self.root}"]
-        if self.db_url is not None:
-            argv.append(f"--CourseDirectory.db_url={self.db_url}")
-        if self.exchange is not None:
-            argv.append(f"--Exchange.root={self.exchange}")
+        if self._db_url is not None:
+            argv.append(f"--CourseDirectory.db_url={self._db_url}")
+        if self._exchange is not None:
+            argv.append(f"--Exchange.root={self._exchange}")
         return argv
 
     def nbgrader_app(self, *argv: str, log_level: str = "WARN"):

@@ -21,7 +21,6 @@ import sqlite3
 from pathlib import Path
 
 import sqlalchemy as sa
-from nbgrader import api
 
 # nbgrader's tables that hold one submission, parents before the rows that point at them.
 SUBMISSION_TABLES = ("student", "submitted_assignment", "submitted_notebook", "grade", "comment")
@@ -40,7 +39,9 @@ def snapshot(db_path: Path, copy_path: Path) -> None:
 
 
 def _tables() -> dict[str, sa.Table]:
-    return {name: api.Base.metadata.tables[name] for name in SUBMISSION_TABLES}
+    from nbgrader import api  # imported when needed: nbgrader takes seconds to import
+
+    return {name: api.Base.metadata.tables[name] for name in (*SUBMISSION_TABLES, "assignment")}
 
 
 def submission_rows(db_url: str, assignment: str, student: str) -> dict[str, list[dict]]:
@@ -52,8 +53,8 @@ def submission_rows(db_url: str, assignment: str, student: str) -> dict[str, lis
             rows = {name: [] for name in SUBMISSION_TABLES}
             rows["student"] = [dict(r._mapping) for r in db.execute(
                 sa.select(t["student"]).where(t["student"].c.id == student))]
-            assignment_ids = sa.select(api.Assignment.__table__.c.id).where(
-                api.Assignment.__table__.c.name == assignment).scalar_subquery()
+            assignment_ids = sa.select(t["assignment"].c.id).where(
+                t["assignment"].c.name == assignment).scalar_subquery()
             submitted = t["submitted_assignment"]
             rows["submitted_assignment"] = [dict(r._mapping) for r in db.execute(
                 sa.select(submitted).where(submitted.c.student_id == student,

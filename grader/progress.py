@@ -32,7 +32,7 @@ def bar(description: str, total: int) -> Iterator[Bar]:
     """A progress bar of ``total`` steps, with the time elapsed and the time left."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
+    with Progress(*columns, console=console, refresh_per_second=4) as progress:
         yield Bar(progress, progress.add_task(description, total=total))
 
 

@@ -44,8 +44,14 @@ def run(args, course) -> int:
 
     if args.jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {args.jobs}")
-    names = course.check_assignments(args.assignments)
-    todo = [(a, s) for a in names for s in course.submissions(a) if not args.student or s in args.student]
+    pool = runner.Pool(args.jobs)  # the grading processes start up while the course is read
+    todo = []
+    try:
+        names = course.check_assignments(args.assignments)
+        todo = [(a, s) for a in names for s in course.submissions(a) if not args.student or s in args.student]
+    finally:
+        if not todo:
+            pool.close()
     if not todo:
         console.print("nothing to grade: no submissions in "
                       f"{course.path('submitted')} (run `python -m grader collect` first)")
@@ -61,7 +67,7 @@ def run(args, course) -> int:
             progress.advance()
 
         outcomes = runner.autograde(course, todo, jobs=args.jobs, force=args.force, timeout=args.timeout,
-                                    on_outcome=done, logs=logs)
+                                    on_outcome=done, logs=logs, pool=pool)
     console.print(summary(course, outcomes))
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
