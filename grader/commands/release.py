@@ -61,7 +61,8 @@ def run(args, course) -> int:
             result = api.release_assignment(name)
             if not result["success"]:
                 error = failure(f"nbgrader release_assignment {name}", result)
-                raise type(error)(str(error) + ("" if args.force else " (to publish it again, add --force)"))
+                said = str(error)
+                raise type(error)(said if "--force" in said else said + " (to publish it again, add --force)")
             published[name] = str(course.exchange)
     rows = []
     with course.gradebook() as gb:
