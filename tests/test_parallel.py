@@ -109,7 +109,7 @@ def run_both(base) -> dict:
     copies = {"stock": stock, "parallel": ours}
     return {"serial": serial.returncode, "parallel": parallel.returncode, "parallel_out": parallel.stdout,
             "dumps": {name: dump(copy / "grader" / "gradebook.db") for name, copy in copies.items()},
-            "autograded": {name: sorted(p.name for p in (copy / "grader" / "autograded").iterdir())
+            "autograded": {name: sorted(p.parts[-3] for p in (copy / "grader" / "autograded").glob("*/*/*.ipynb"))
                            for name, copy in copies.items()}}
 
 
@@ -149,7 +149,8 @@ def test_a_crash_fails_only_its_own_submission_and_both_say_so(both):
     assert result["serial"] != 0 and result["parallel"] != 0  # nbgrader reports the crash as an error
     line = next(line for line in result["parallel_out"].splitlines() if "│ crash" in line)
     assert "failed" in line and "DeadKernelError" in line
-    assert "crash" not in result["autograded"]["parallel"]  # nbgrader removes what it could not grade
+    assert "crash" not in result["autograded"]["parallel"]  # nbgrader removes the notebook it could not grade
+    assert len(result["autograded"]["parallel"]) == len(ANSWERS) - 1
     graded = [line for line in result["parallel_out"].splitlines() if " graded " in line]
     assert len(graded) == len(ANSWERS) - 1
 
