@@ -4,6 +4,10 @@
 #   make bench    convlib against torch, and the explorers' redraw time
 #   make figures  the explorer pictures in docs/figures/
 #   make release  the students' notebooks/ from solutions/, with nbgrader
+#   make grade    grade the collected submissions (JOBS at a time), then export the grades and the report
+#   make feedback the students' feedback pages (python -m grader feedback)
+#   make bench-grading  parallel autograding against serial nbgrader (minutes; apart from make bench)
+# Every step of grading is a command of `python -m grader` (see `python -m grader --help`).
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +18,7 @@ export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
 # nbgrader and the kernels run the tools of .venv (nbgrader calls alembic by name).
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install lab test lint bench figures release clean
+.PHONY: install lab test lint bench figures release grade feedback bench-grading clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +51,19 @@ figures: install
 
 release: install
 	$(BIN)/python -m grader.release
+
+JOBS ?= 2
+
+grade: install
+	-$(BIN)/python -m grader autograde --jobs $(JOBS)  # a failed submission is reported; export the rest
+	$(BIN)/python -m grader export
+	$(BIN)/python -m grader report
+
+feedback: install
+	$(BIN)/python -m grader feedback
+
+bench-grading: install
+	$(BIN)/python -m bench.bench_grading --jobs $(JOBS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -12,16 +12,14 @@ student's process:
   deleted or copied, a kernelspec changed.
 
 ``grader.verdict`` writes one ``grader/integrity/<assignment>/<student>.json`` per
-submission at autograde time; :func:`main` (``python -m grader integrity <assignment>``)
+submission at autograde time; ``python -m grader integrity <assignment>`` (grader/commands/integrity.py)
 joins them with the gradebook's scores and prints the table a teacher follows up from.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -286,57 +284,3 @@ def table(reports: list[dict], scores: dict[str, tuple[float, float]]) -> list[t
         for finding in report["findings"]:
             rows.append((student, shown, finding["kind"], str(Finding(**finding))))
     return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m grader integrity <assignment>``: the submissions that tried something, with the evidence."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    from grader.verdict import course_directory
-
-    parser = argparse.ArgumentParser(prog="python -m grader integrity", description=main.__doc__)
-    parser.add_argument("assignment", help="the assignment whose autograded submissions to report on")
-    parser.add_argument("--json", action="store_true", help="print the reports as JSON instead of a table")
-    args = parser.parse_args(argv)
-    course = course_directory()
-    root = Path(course.root) / "grader" / "integrity"
-    scores = {}
-    with Gradebook(course.db_url) as gb:
-        try:
-            notebooks = [n.name for n in gb.find_assignment(args.assignment).notebooks]
-        except MissingEntry:
-            print(f"{args.assignment} is not in the gradebook: release it first (python -m grader release)")
-            return 1
-        reports = collect(root, Path(course.root) / course.submitted_directory, args.assignment, notebooks)
-        for report in reports:
-            try:
-                submission = gb.find_submission(args.assignment, report["student"])
-            except MissingEntry:
-                continue
-            scores[report["student"]] = (submission.score, submission.max_score)
-    if args.json:
-        print(json.dumps(reports, indent=1, ensure_ascii=False))
-        return 0
-    rows = table(reports, scores)
-    if not reports:
-        print(f"no submissions of {args.assignment} yet")
-        return 0
-    try:
-        from rich.console import Console
-        from rich.table import Table
-
-        view = Table(title=f"integrity: {args.assignment} ({len({r[0] for r in rows})} of {len(reports)} "
-                           "submissions tried something)")
-        for column in ("student", "score", "kind", "evidence"):
-            view.add_column(column)
-        for row in rows:
-            view.add_row(*row)
-        Console().print(view)
-    except ImportError:
-        for row in rows:
-            print(" | ".join(row))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

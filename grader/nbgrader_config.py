@@ -40,36 +40,39 @@ c.Exchange.root = str(EXCHANGE)
 # for a 2-core machine but never hangs on a broken submission.
 c.ClearOutput.enabled = True
 c.ExecutePreprocessor.timeout = 120
+# Stop a graded notebook's kernel at once when its last cell is done: the graceful stop waits
+# 1-3 s per notebook for the kernel to exit by itself, and grading needs nothing from it.
+c.ExecutePreprocessor.shutdown_kernel = "immediate"
 # A student who deletes a graded cell gets it back, graded automatically (0 for
 # that cell), instead of a submission held for manual grading.
 c.OverwriteCells.add_missing_cells = True
 
 # Autograde runs the student's cells in a sandboxed kernel and the graded cells in the grader's own
 # process, where the student's code cannot reach the verdict (grader/verdict.py). The rest of
-# nbgrader's autograde steps are its own, in its own order.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties,
-    CheckCellMetadata,
-    ClearOutput,
-    IgnorePattern,
-    LimitOutput,
-    OverwriteCells,
-    OverwriteKernelspec,
-    SaveAutoGrades,
-)
+# nbgrader's autograde steps are its own, in its own order. Preprocessors are named as strings,
+# imported when nbgrader runs them: importing grader here would fail in a copy of the course
+# whose own grader/ folder shadows the package on sys.path, and lose this whole file.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    # A copied graded cell is graded once instead of failing the whole notebook (nbgrader #1083).
+    "grader.verdict.DeduplicateGradeIds",
+    "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata"]
+c.Autograde.autograde_preprocessors = [
+    "grader.verdict.TrustedExecute",
+    "nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
 
-from grader.verdict import DeduplicateGradeIds, TrustedExecute  # noqa: E402
+# Feedback shows each graded cell's result, points and message, never what the student must not
+# see: the hidden tests (nbgrader #917, #1363), the mark schemes that autograde restored with the
+# task cells, nor a traceback (nbgrader's ClearHiddenTests and ClearMarkScheme, grader/feedback.py).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "grader.feedback.ShortErrors", "grader.feedback.ResultsTable",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 
-# A copied graded cell is graded once instead of failing the whole notebook (nbgrader #1083).
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, OverwriteCells,
-                                      CheckCellMetadata]
-c.Autograde.autograde_preprocessors = [TrustedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-
-# Feedback shows each graded cell's verdict, never what the student must not see: the hidden tests
-# (nbgrader #917, #1363) and the mark schemes that autograde restored with the task cells.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades  # noqa: E402
-
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, CSSHTMLHeaderPreprocessor]
+# Downloads from a learning management system (`python -m grader collect --from`, nbgrader
+# zip_collect) are unpacked under grader/downloaded/ rather than at the top of the course.
+c.ZipCollectApp.downloaded_directory = "grader/downloaded"

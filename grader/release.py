@@ -120,17 +120,17 @@ def differences(generated: Path, committed: Path) -> list[str]:
     return found
 
 
-def check(names: list[str]) -> list[str]:
-    """Regenerate ``names`` in a temporary course directory; return what differs from the repository."""
-    found = [f"{path}: has outputs" for name in names for path in notebooks(ROOT / SOURCE / name)
+def check(names: list[str], root: Path = ROOT) -> list[str]:
+    """Regenerate ``names`` in a temporary course directory; return what differs from ``root``'s notebooks/."""
+    found = [f"{path}: has outputs" for name in names for path in notebooks(root / SOURCE / name)
              if has_outputs(nbformat.read(path, as_version=4))]
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
         course = Path(tmp)
         for name in names:
-            shutil.copytree(ROOT / SOURCE / name, course / SOURCE / name,
+            shutil.copytree(root / SOURCE / name, course / SOURCE / name,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             generate(name, course_dir=course, db_url=f"sqlite:///{course / 'gradebook.db'}", cwd=course)
-            found += differences(course / RELEASE / name, ROOT / RELEASE / name)
+            found += differences(course / RELEASE / name, root / RELEASE / name)
     return found
 
 

@@ -1,11 +1,12 @@
 """A hostile class graded in one batch beside honest students: every submission gets its due, nothing else moves.
 
 The submissions are ``tests/hostile.py``'s, built from lesson 01's student notebook. They are
-graded by nbgrader's own ``autograde`` command with the course's configuration (the trusted
-verdict, the sandbox) in a temporary course directory, once per test session, shared by
-pytest-xdist's workers. Then: every case's score is the one it must get, its integrity report
-shows what it tried, the honest students' grades and files are untouched, the gradebook and the
-course's files are intact, and nothing the submissions started is still running.
+graded by the teacher's ``python -m grader autograde --jobs 2`` (stock nbgrader autograde per
+submission, with the course's configuration: the trusted verdict, the sandbox) in a temporary
+course directory, once per test session, shared by pytest-xdist's workers. Then: every case's
+score is the one it must get, its integrity report (``python -m grader integrity --json``)
+shows what it tried, the honest students' grades and files are untouched, the gradebook and
+the course's files are intact, and nothing the submissions started is still running.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from grader import integrity, release
+from grader import release
 from grader.sandbox import UIDS, processes_of, unavailable_reason
 from tests import hostile
 from tests.test_lessons import locked
@@ -57,20 +58,25 @@ def grade_batch(course: Path) -> dict:
     hostile.write(submitted)
     before = {"honest": {c.name: digest(submitted / c.name) for c in hostile.HONEST}, "course": course_files(),
               "course_dir": {name: digest(course / name) for name in ("solutions", "notebooks")}}
-    # nbgrader exits 1 when some submission could not be graded (the corrupt ones): the batch goes on.
-    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, f"--course-dir={course}", f"--db={db}"]
+    # The teacher's command, two submissions at a time (grader/runner.py runs stock nbgrader
+    # autograde per submission); it exits 1 when some submission could not be graded.
+    where = [f"--course-dir={course}", f"--db={db}"]
+    command = [sys.executable, "-m", "grader", "autograde", ASSIGNMENT, "--jobs", "2", *where]
     result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=1800)
-    assert result.returncode in (0, 1), result.stderr[-5000:]
+    assert result.returncode in (0, 1), (result.stdout + result.stderr)[-5000:]
     scores = {}
     with Gradebook(db) as gb:
         for sub in gb.find_assignment(ASSIGNMENT).submissions:
             scores[sub.student.id] = sub.score
-    reports = integrity.collect(course / "grader" / "integrity", submitted, ASSIGNMENT, [NOTEBOOK])
+    report = subprocess.run([sys.executable, "-m", "grader", "integrity", ASSIGNMENT, "--json", *where], cwd=course,
+                            env=env, capture_output=True, text=True, timeout=300, check=True)
+    reports = json.loads(report.stdout)
+    log = "\n".join(p.read_text() for p in sorted((course / "grader" / "logs").rglob("*.log")))
     after = {"honest": {c.name: digest(submitted / c.name) for c in hostile.HONEST}, "course": course_files(),
              "course_dir": {name: digest(course / name) for name in ("solutions", "notebooks")}}
     left = {uid: processes_of(uid) for uid in UIDS if processes_of(uid)}
     return {"scores": scores, "reports": {r["student"]: r for r in reports}, "before": before, "after": after,
-            "left_running": {str(k): v for k, v in left.items()}, "log": result.stderr[-20000:],
+            "left_running": {str(k): v for k, v in left.items()}, "log": (result.stdout + log)[-200000:],
             "db": str(course / "gradebook.db")}
 
 
