@@ -4,6 +4,7 @@
 #   make bench    convlib against torch, and the explorers' redraw time
 #   make figures  the explorer pictures in docs/figures/
 #   make release  the students' notebooks/ from solutions/, with nbgrader
+#   make book     the self-study book: the solution notebooks run and built into a static site, build/book/html
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +15,7 @@ export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
 # nbgrader and the kernels run the tools of .venv (nbgrader calls alembic by name).
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install lab test lint bench figures release clean
+.PHONY: install lab test lint bench figures release book clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,9 @@ figures: install
 
 release: install
 	$(BIN)/python -m grader.release
+
+book: install
+	$(BIN)/python scripts/build_book.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
