@@ -37,6 +37,7 @@ html_css_files = ["book.css"]
 html_copy_source = False  # no _sources: the notebooks there would be the solutions, without need
 html_show_sourcelink = False
 html_last_updated_fmt = None
+html_show_search_summary = False  # summaries are fetched with fetch(), which a page opened from a file cannot do
 html_theme_options = {
     "home_page_in_toc": True,
     "show_navbar_depth": 1,
@@ -48,5 +49,6 @@ html_theme_options = {
     "navigation_with_keys": False,
     "search_bar_text": "Search the course…",
 }
+html_context = {"default_mode": "light"}  # the theme reads it; without it, it logs an error and picks auto
 numfig = False
 suppress_warnings = ["myst.header"]  # lessons may go from ## to #### without a ###

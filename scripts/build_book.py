@@ -38,6 +38,7 @@ import argparse
 import ast
 import concurrent.futures
 import copy
+import hashlib
 import json
 import os
 import re
@@ -140,8 +141,13 @@ class Chapter:
         return self.assignment.split("_", 1)[0]
 
     @property
+    def prefix(self) -> str:
+        """The start of the chapter's labels: ``lesson-01-convolution`` (an HTML id must start with a letter)."""
+        return f"lesson-{slug(self.assignment)}"
+
+    @property
     def label(self) -> str:
-        return f"{self.assignment}-{self.notebook}"
+        return f"{self.prefix}-{slug(self.notebook)}"
 
 
 def discover(solutions: Path = SOLUTIONS, only: list[str] | None = None) -> list[Chapter]:
@@ -162,7 +168,7 @@ def discover(solutions: Path = SOLUTIONS, only: list[str] | None = None) -> list
 
 
 def slug(text: str) -> str:
-    """An ASCII label part: ``"2.1 · 2D convolution: one output element"`` -> ``"2-1-2d-convolution-one-output-element"``."""
+    """An ASCII label part: ``"2.1 · 2D convolution: one element"`` -> ``"2-1-2d-convolution-one-element"``."""
     text = re.sub(r"`([^`]*)`", r"\1", text).lower()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "section"
 
@@ -172,7 +178,7 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def label_headings(source: str, chapter: Chapter, taken: set[str]) -> str:
-    """Put a MyST label ``(<assignment>-<slug>)=`` before every heading of a markdown cell.
+    """Put a MyST label ``(lesson-<assignment>-<slug>)=`` before every heading of a markdown cell.
 
     Records each heading as a :class:`Section` of ``chapter`` (the first ``#`` heading is its
     title); the markdown that follows a heading, up to the next, is the section's text.
@@ -188,7 +194,7 @@ def label_headings(source: str, chapter: Chapter, taken: set[str]) -> str:
                 chapter.title = title
                 label = chapter.label
             else:
-                base = label = f"{chapter.assignment}-{slug(title)}"
+                base = label = f"{chapter.prefix}-{slug(title)}"
                 n = 2
                 while label in taken:
                     label, n = f"{base}-{n}", n + 1
@@ -200,6 +206,15 @@ def label_headings(source: str, chapter: Chapter, taken: set[str]) -> str:
                 chapter.sections[-1].text += line + "\n"
             out.append(line)
     return "\n".join(out)
+
+
+def outline(nb, chapter: Chapter) -> Chapter:
+    """Fill in ``chapter``'s title and sections from the notebook's headings alone (no pictures, no run)."""
+    taken: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            label_headings(cell.source, chapter, taken)
+    return chapter
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -250,6 +265,7 @@ class Picture:
     values: dict[str, int]
     caption: str
     path: str  # relative to the chapter's folder
+    shown: object = field(default=None, repr=False, compare=False)  # the explorer, set to these values
 
 
 def explorer_calls(source: str, where: str) -> list[tuple[str, dict[str, int]]]:
@@ -294,8 +310,9 @@ def describe(explorer_cls, params: dict[str, int], names=None) -> str:
     return ", ".join(f"{sliders[n][3] if n in sliders else n.replace('_', ' ')} = {params[n]}" for n in names)
 
 
-def gallery(name: str, values: dict[str, int], where: str) -> list[tuple[dict[str, int], str]]:
-    """The settings to draw for one explorer call: (slider values, caption), the starting view first."""
+def gallery(name: str, values: dict[str, int], where: str) -> list[tuple[dict[str, int], str, object]]:
+    """The settings to draw for one explorer call: (slider values, caption, the explorer set so), the
+    starting view first. Each explorer has computed its scene already; :func:`draw` paints it."""
     from convlib import widgets
 
     cls = widgets.EXPLORERS[name]
@@ -308,14 +325,14 @@ def gallery(name: str, values: dict[str, int], where: str) -> list[tuple[dict[st
                         f"{explorer.state.message}")
     start = dict(explorer.params)
     title = getattr(cls, "title", name)
-    shown = [(start, f"{title}, as the cell opens it: {describe(cls, start)}.")]
+    shown = [(start, f"{title}, as the cell opens it: {describe(cls, start)}.", explorer)]
     for change in GALLERY.get(name, []):
         if len(shown) > MAX_VARIATIONS:
             break
         if not set(change) <= set(start):
             continue
         params = {**start, **change}
-        if any(params == p for p, _ in shown):
+        if any(params == p for p, _, _ in shown):
             continue
         try:
             trial = cls(**params)
@@ -326,25 +343,19 @@ def gallery(name: str, values: dict[str, int], where: str) -> list[tuple[dict[st
         changed = [n for n in change if change[n] != start[n]]
         was = ", ".join(f"{start[n]}" for n in changed)
         shown.append((params, f"{title} with {describe(cls, params, changed)} (instead of {was}); "
-                              f"the rest as above."))
+                              f"the rest as above.", trial))
     return shown
 
 
 def draw(picture: Picture, folder: Path) -> Path:
     """Draw one picture as scripts/make_figures.py does: the explorer's scene by its own drawing function."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from convlib import widgets
 
-    explorer = widgets.EXPLORERS[picture.explorer](**picture.values)
-    figure = explorer.draw(explorer.state.scene, footer=True)
+    explorer = picture.shown or widgets.EXPLORERS[picture.explorer](**picture.values)
+    figure = explorer.draw(explorer.state.scene, footer=True)  # a new figure, with the sum and formula under it
     path = folder / picture.path
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI, facecolor="white")
-    plt.close(figure)
     return path
 
 
@@ -422,9 +433,9 @@ def book_notebook(nb, chapter: Chapter) -> tuple[nbformat.NotebookNode, list[Pic
             out.cells.append(nbformat.v4.new_code_cell(cell.source, metadata={"tags": tags} if tags else {}))
             found = []
             for n, (name, values) in enumerate(calls):
-                for k, (params, caption) in enumerate(gallery(name, values, where)):
+                for k, (params, caption, shown) in enumerate(gallery(name, values, where)):
                     found.append(Picture(name, params, caption,
-                                         f"explorers/{chapter.notebook}-cell{index:02d}-{n}{k}-{name}.png"))
+                                         f"explorers/{chapter.notebook}-cell{index:02d}-{n}{k}-{name}.png", shown))
             if found:
                 pictures += found
                 title = getattr(widgets.EXPLORERS[calls[0][0]], "title", calls[0][0])
@@ -551,12 +562,16 @@ def glossary_page(terms: list[dict], chapters: list[Chapter]) -> str:
             refs = []
             for link in found:
                 target = link.section.label if link.section else link.chapter.label
-                where = ref_text(link.chapter.title.split("·", 1)[-1])
+                where = ref_text(link.chapter.title.split("·", 1)[0])  # "Assignment 1"
                 if link.section:
                     where += f", {ref_text(link.section.title)}"
                 refs.append(f"{{ref}}`{where} <{target}>`")
-            see = f" See also {'; '.join(refs[1:])}." if len(refs) > 1 else ""
-            lines.append(f"  Explained in {refs[0]}.{see}")
+            if found[0].chapter.number == str(term["lessons"][0]):
+                see = f" See also {'; '.join(refs[1:])}." if len(refs) > 1 else ""
+                lines.append(f"  Explained in {refs[0]}.{see}")
+            else:
+                lines.append(f"  Lecture section {term['lecture']}; its own lesson is not in this edition yet. "
+                             f"See {'; '.join(refs)}.")
         else:
             lines.append(f"  Lecture section {term['lecture']}; its lesson is not in this edition yet.")
         lines.append("")
@@ -565,18 +580,24 @@ def glossary_page(terms: list[dict], chapters: list[Chapter]) -> str:
 
 
 def assignments_table(chapters: list[Chapter]) -> str:
-    """What each assignment covers and its points, read off the notebooks."""
-    rows = ["| assignment | lecture | sections | exercises (points) | points |", "|---|---|---|---|---|"]
+    """What each assignment covers and its points, read off the notebooks: a summary table, then
+    one subsection per assignment with its sections and exercises."""
+    rows = ["| assignment | lecture | exercises | points |", "|---|---|---|---|"]
     for chapter in chapters:
-        sections = "; ".join(ref_text(s.title) for s in chapter.sections if s.level == 2
-                             and not s.title.lower().startswith("before you submit"))
-        exercises = "; ".join(ref_text(h.split(":", 1)[-1]) + f" ({p})" for h, p in chapter.exercises)
-        lecture = ref_text(chapter.lecture)
-        rows.append(f"| {{doc}}`{chapter.assignment} </{chapter.docname}>` | {lecture} | {sections} | "
-                    f"{exercises} | {chapter.points} |")
-    total = sum(c.points for c in chapters)
-    rows.append(f"| **all** | | | | **{total}** |")
-    return "\n".join(rows)
+        rows.append(f"| [{chapter.assignment}](#{chapter.label}-teachers) | {ref_text(chapter.lecture)} | "
+                    f"{len(chapter.exercises)} | {chapter.points} |")
+    rows.append(f"| **all** | | {sum(len(c.exercises) for c in chapters)} | **{sum(c.points for c in chapters)}** |")
+    parts = ["\n".join(rows)]
+    for chapter in chapters:
+        sections = [s for s in chapter.sections if s.level == 2 and not s.title.lower().startswith("before you")]
+        lines = [f"({chapter.label}-teachers)=", f"### {chapter.assignment}: {ref_text(chapter.title)}", "",
+                 f"Lecture {ref_text(chapter.lecture)}; {chapter.points} points; "
+                 f"the chapter: {{doc}}`/{chapter.docname}`.", "", "Sections:", ""]
+        lines += [f"- {{ref}}`{ref_text(s.title)} <{s.label}>`" for s in sections]
+        lines += ["", "Exercises:", ""]
+        lines += [f"- {ref_text(h)}" + ("" if f"{p} point" in h else f" ({p} points)") for h, p in chapter.exercises]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def lessons_list(chapters: list[Chapter]) -> str:
@@ -596,8 +617,21 @@ def fill(template: Path, marker: str, text: str) -> str:
 # The build
 
 
-def prepare(out: Path, chapters: list[Chapter], jobs: int = 2, log=print) -> dict[str, float]:
-    """Write ``out/src``: the executed chapters, their pictures and the pages. Returns step timings."""
+def fingerprint(nb) -> str:
+    """What an execution depends on: the chapter as it goes to the kernel, the course's code, the pins."""
+    digest = hashlib.sha256(nbformat.writes(nb).encode())
+    for path in sorted([*ROOT.glob("convlib/*.py"), *ROOT.glob("grader/*.py"), ROOT / "requirements.txt"]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def prepare(out: Path, chapters: list[Chapter], jobs: int = 2, log=print, cache: Path | None = None
+            ) -> dict[str, float]:
+    """Write ``out/src``: the executed chapters, their pictures and the pages. Returns step timings.
+
+    ``cache``: a folder of executed chapters by :func:`fingerprint`; one found there is not run again
+    (the tests' second, partial build). ``make book`` runs every chapter.
+    """
     src = out / "src"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
@@ -618,8 +652,15 @@ def prepare(out: Path, chapters: list[Chapter], jobs: int = 2, log=print) -> dic
 
     def run(item):
         chapter, nb, _ = item
-        return execute(nb, chapter.path.parent, str(chapter.path.relative_to(ROOT)
+        cached = cache / f"{fingerprint(nb)}.ipynb" if cache else None
+        if cached and cached.exists():
+            return nbformat.read(cached, as_version=4)
+        done = execute(nb, chapter.path.parent, str(chapter.path.relative_to(ROOT)
                                                     if chapter.path.is_relative_to(ROOT) else chapter.path))
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(done, cached)
+        return done
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         executed = list(pool.map(run, books))
@@ -662,11 +703,11 @@ def size(folder: Path) -> tuple[int, int]:
 
 
 def build(out: Path = DEFAULT_OUT, only: list[str] | None = None, solutions: Path = SOLUTIONS, jobs: int = 2,
-          log=print) -> Path:
-    """Build the book into ``out/html``; return that folder."""
+          log=print, cache: Path | None = None) -> Path:
+    """Build the book into ``out/html``; return that folder. ``cache``: see :func:`prepare`."""
     start = time.perf_counter()
     chapters = discover(solutions, only)
-    timings = prepare(out, chapters, jobs, log)
+    timings = prepare(out, chapters, jobs, log, cache)
     timings["sphinx"] = sphinx(out, jobs)
     total = time.perf_counter() - start
     nbytes, nfiles = size(out / "html")
