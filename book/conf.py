@@ -20,7 +20,7 @@ language = "en"
 extensions = ["myst_nb", "sphinx_design", "offline_mathjax"]
 
 # Sources: MyST markdown pages and the executed notebooks.
-exclude_patterns = ["chapters.json", "**/.ipynb_checkpoints"]
+exclude_patterns = ["**/.ipynb_checkpoints"]
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_dmath_double_inline = True  # $$...$$ inside a paragraph, as the notebooks write display math
 

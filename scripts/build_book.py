@@ -39,7 +39,6 @@ import ast
 import concurrent.futures
 import copy
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -341,8 +340,8 @@ def gallery(name: str, values: dict[str, int], where: str) -> list[tuple[dict[st
         if trial.state.message:
             continue
         changed = [n for n in change if change[n] != start[n]]
-        was = ", ".join(f"{start[n]}" for n in changed)
-        shown.append((params, f"{title} with {describe(cls, params, changed)} (instead of {was}); "
+        shown.append((params, f"{title} with {describe(cls, params, changed)} (instead of "
+                              f"{describe(cls, start, changed)}); "
                               f"the rest as above.", trial))
     return shown
 
@@ -676,9 +675,6 @@ def prepare(out: Path, chapters: list[Chapter], jobs: int = 2, log=print, cache:
     (src / "teachers.md").write_text(fill(BOOK / "teachers.md", "<!-- assignments -->",
                                           assignments_table(chapters)), encoding="utf-8")
     (src / "glossary.md").write_text(glossary_page(load_glossary(), chapters), encoding="utf-8")
-    (src / "chapters.json").write_text(json.dumps([
-        {"assignment": c.assignment, "notebook": c.notebook, "docname": c.docname, "source": str(c.path),
-         "title": c.title, "points": c.points} for c in chapters], indent=1), encoding="utf-8")
     return timings
 
 

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_book  # noqa: E402
 
+from convlib import widgets  # noqa: E402
+
 SOLUTIONS = ROOT / "solutions"
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,8 +54,6 @@ def meta(cell) -> dict:
 
 def explorer_lines(nb) -> list[str]:
     """The lines of the notebook's code cells that call an explorer: ``name_explorer(`` outside an import."""
-    from convlib import widgets
-
     found = []
     for cell in nb.cells:
         if cell.cell_type != "code" or meta(cell).get("solution") or meta(cell).get("grade"):
@@ -307,8 +307,6 @@ def test_explorer_calls_are_read_from_the_cell():
 
 
 def test_an_explorer_cell_is_followed_by_its_pictures():
-    from convlib import widgets
-
     code = nbformat.v4.new_code_cell("from convlib.widgets import conv2d_explorer\n"
                                      "conv2d_explorer(input_size=6, kernel_size=3, stride=2, padding=1)")
     out, pictures, _ = transform(lesson(code))
@@ -323,7 +321,20 @@ def test_an_explorer_cell_is_followed_by_its_pictures():
     assert len({json.dumps(p.values, sort_keys=True) for p in pictures}) == len(pictures)
     for picture in pictures:  # each a valid view, as the explorer itself judges it
         assert widgets.EXPLORERS["conv2d"](**picture.values).state.message == ""
-    assert pictures[1].values == {**start, "stride": 1} and "stride s = 1 (instead of 2)" in pictures[1].caption
+    assert pictures[1].values == {**start, "stride": 1}
+    assert "stride s = 1 (instead of stride s = 2)" in pictures[1].caption
+
+
+@pytest.mark.parametrize("name", sorted(widgets.EXPLORERS))
+def test_every_explorer_has_a_gallery_the_book_can_draw(name, tmp_path):
+    """Lessons still to come use the other explorers: each, opened with its defaults, gives valid pictures."""
+    shown = build_book.gallery(name, {}, "t")
+    assert len(shown) >= 2, f"{name}: no variation of its default view is valid"
+    for params, caption, _ in shown:
+        assert widgets.EXPLORERS[name](**params).state.message == "", (name, params)
+        assert caption.endswith(".")
+    path = build_book.draw(build_book.Picture(name, shown[0][0], shown[0][1], "p.png", shown[0][2]), tmp_path)
+    assert png_size(path)[0] >= 400
 
 
 def test_an_explorer_that_opens_invalid_stops_the_build():
