@@ -4,6 +4,7 @@
 #   make bench    convlib against torch, and the explorers' redraw time
 #   make figures  the explorer pictures in docs/figures/
 #   make release  the students' notebooks/ from solutions/, with nbgrader
+#   make book     the self-study book: the solution notebooks run and built into a static site, build/book/html
 #   make grade    grade the collected submissions (JOBS at a time), then export the grades and the report
 #   make feedback the students' feedback pages (python -m grader feedback)
 #   make bench-grading  parallel autograding against serial nbgrader (minutes; apart from make bench)
@@ -18,7 +19,7 @@ export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
 # nbgrader and the kernels run the tools of .venv (nbgrader calls alembic by name).
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install lab test lint bench figures release grade feedback bench-grading clean
+.PHONY: install lab test lint bench figures release book grade feedback bench-grading clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +65,9 @@ feedback: install
 
 bench-grading: install
 	$(BIN)/python -m bench.bench_grading --jobs $(JOBS)
+
+book: install
+	$(BIN)/python scripts/build_book.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
