@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -36,7 +37,7 @@ import numpy as np
 
 import convlib
 from bench import machine
-from bench.quiet import BUDGET, QUIET_CORES, TIMEOUT, Block, Load, Summary, Waiter, summarize
+from bench.quiet import BUDGET, QUIET_CORES, TIMEOUT, WINDOW, Block, Load, Summary, Waiter, summarize
 
 DTYPES = ("float32", "float64")
 SIDES = ("convlib", "torch", "gemm")
@@ -206,31 +207,41 @@ def large_gemm(dtype: str, rng, rounds: int, waiter: Waiter, load: Load, size: i
     return result
 
 
-def run(dtypes=DTYPES, rounds: int = ROUNDS, waiter: Waiter | None = None, only: str | None = None) -> dict:
-    """Every case in every dtype; the machine's description, the large matrix products and the rows."""
+def run(dtypes=DTYPES, rounds: int = ROUNDS, waiter: Waiter | None = None, only: str | None = None,
+        clock_mhz: float = 0.0, progress: Callable[[str], None] = lambda line: None) -> dict:
+    """Every case in every dtype; the machine's description, the large matrix products and the rows.
+
+    The peak's clock is raised to what the large matrix products imply, and to
+    ``clock_mhz`` (another run's, so that two runs share one peak). ``progress``
+    gets a line as each case is done.
+    """
     import torch
 
     torch.set_num_threads(machine.cores())
     waiter = waiter or Waiter()
     load = waiter.load
-    peak = machine.machine_peak()
     rng = np.random.default_rng(0)
     chosen = [c for c in cases() if only is None or only in c.name]
     if not chosen:
         raise ValueError(f"run: no case name contains only={only!r}; cases: {[c.name for c in cases()]}")
+    large = {dtype: large_gemm(dtype, rng, rounds, waiter, load) for dtype in dtypes}
+    peak = machine.machine_peak()
+    if peak is not None:
+        peak = peak.at_least({d: max(r["flops"] for r in sides.values()) for d, sides in large.items()}, clock_mhz)
     result = {
         "pools": machine.thread_pools(),
         "torch": machine.torch_description(),
-        "peak": None if peak is None else {"describe": peak.describe(), "flops": peak.flops},
+        "peak": None if peak is None else {"describe": peak.describe(), "flops": peak.flops, "mhz": peak.mhz,
+                                           "nominal_mhz": peak.nominal_mhz},
         "load_measured": load.available,
-        "large_gemm": {},
+        "large_gemm": large,
         "rows": [],
     }
     for dtype in dtypes:
-        result["large_gemm"][dtype] = large_gemm(dtype, rng, rounds, waiter, load)
         for case in chosen:
-            result["rows"].append(run_case(case, dtype, rng, rounds, waiter, load,
-                                           None if peak is None else peak.flops[dtype]))
+            r = run_case(case, dtype, rng, rounds, waiter, load, None if peak is None else peak.flops[dtype])
+            result["rows"].append(r)
+            progress(f"  {dtype} {case.name}: ratio {r['ratio']:.2f}, quiet {r['quiet']}/{r['blocks']}")
     result["waits"] = {"blocks": len(waiter.waits), "quiet_before": sum(w.quiet for w in waiter.waits),
                        "waited_s": sum(w.waited for w in waiter.waits), "timeout_s": waiter.timeout,
                        "budget_s": waiter.budget}
@@ -282,13 +293,19 @@ def format_result(result: dict) -> str:
         blocks = sum(r["blocks"] for r in result["rows"])
         lines.append(f"quiet: {quiet}/{blocks} timed blocks had other processes under {QUIET_CORES} core; before "
                      f"each block the run waited up to {w['timeout_s']:g} s for such a moment "
-                     f"({w['quiet_before']}/{w['blocks']} found one), {w['waited_s']:.0f} s in all "
-                     f"(budget {w['budget_s']:g} s)")
+                     f"({w['quiet_before']}/{w['blocks']} found one), {w['waited_s']:.0f} s in all with the "
+                     f"{WINDOW:g} s pause each gets (at most {w['budget_s']:g} s beyond the pauses)")
     else:
         lines.append("quiet: unknown, this system has no /proc/stat; every block is counted busy")
     for dtype in dict.fromkeys(r["dtype"] for r in result["rows"]):
-        lines += ["", f"{dtype}: medians over quiet blocks, torch on {machine.cores()} threads", format_table(
-            result["rows"], dtype)]
+        rows = [r for r in result["rows"] if r["dtype"] == dtype]
+        measured = [r for r in rows if not r["busy"]]
+        faster = [r["case"] for r in measured if r["ratio"] < 1]
+        lines += ["", f"{dtype}: medians over quiet blocks, torch on {machine.cores()} threads",
+                  format_table(rows, dtype),
+                  f"convlib faster than torch on {len(faster)} of {len(measured)} quiet shapes"
+                  + (f" ({len(rows) - len(measured)} busy left out)" if len(measured) < len(rows) else "")
+                  + (": " + ", ".join(faster) if faster else "")]
     if any(r["busy"] for r in result["rows"]):
         lines.append("busy: convlib or torch had no quiet block; the row's medians are over busy blocks")
     return "\n".join(lines)
@@ -301,11 +318,14 @@ def main(argv=None) -> None:
     parser.add_argument("--budget", type=float, default=BUDGET, help="most seconds to wait in all")
     parser.add_argument("--dtype", choices=DTYPES, action="append", help="only this dtype (repeatable)")
     parser.add_argument("--only", help="only the cases whose name contains this")
+    parser.add_argument("--clock-mhz", type=float, default=0.0,
+                        help="the peak's clock at least this (another run's, to share its peak)")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
-    result = run(tuple(args.dtype or DTYPES), args.rounds, Waiter(args.wait, args.budget), args.only)
+    result = run(tuple(args.dtype or DTYPES), args.rounds, Waiter(args.wait, args.budget), args.only,
+                 args.clock_mhz, progress=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_result(result), flush=True)
     if args.json:
         with open(args.json, "w") as f:

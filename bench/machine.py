@@ -13,16 +13,18 @@ float64 half as many), 2 FLOPs a lane for a fused multiply-add (``fma``) or a
 multiply beside an add, and 2 such vector units a core (as on Intel's
 Skylake-SP Gold/Platinum and later, and AMD's Zen 5; Zen 4 and some Xeon Silver
 have half the 512-bit width: the measured large matrix product shows which).
-A virtual machine reports its nominal clock; cores that boost above it can
-beat the derived peak, so the benchmark prints the best large matrix product
-it measured beside it.
+A virtual machine reports its nominal clock, and cores that boost run above
+it: where the best large matrix product measured beats the derived peak, the
+peak's clock is raised to the one that rate implies (:meth:`Peak.at_least`),
+so that no share exceeds 100%: a share is then of the fastest these cores
+were seen to go, and of at least the derived peak.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 SETTINGS = ("unset", "inherited")
@@ -58,16 +60,42 @@ def describe_setting(environ: Mapping[str, str], setting: str) -> str:
 @dataclass(frozen=True)
 class Peak:
     cores: int
-    mhz: float
+    nominal_mhz: float  # /proc/cpuinfo's "cpu MHz"
     vector: str  # the widest SIMD extension found
     fma: bool
     flops_per_cycle: dict[str, int]  # per core, by dtype name
-    flops: dict[str, float]  # FLOP/s of all the cores, by dtype name
+    mhz: float = 0.0  # the clock of the peak: the nominal one, or what a measured rate implies if that is higher
+
+    def __post_init__(self):
+        if not self.mhz:
+            object.__setattr__(self, "mhz", self.nominal_mhz)
+
+    @property
+    def flops(self) -> dict[str, float]:
+        """FLOP/s of all the cores, by dtype name."""
+        return {dtype: self.cores * self.mhz * 1e6 * n for dtype, n in self.flops_per_cycle.items()}
+
+    def implied_mhz(self, dtype: str, rate: float) -> float:
+        """The clock at which ``rate`` FLOP/s of ``dtype`` would be this peak."""
+        return rate / (self.cores * self.flops_per_cycle[dtype] * 1e6)
+
+    def at_least(self, rates: dict[str, float], mhz: float = 0.0) -> Peak:
+        """This peak with its clock raised to what measured ``rates`` (FLOP/s by dtype) imply, and to ``mhz``.
+
+        No code beats the peak, so a faster measured rate means that the cores
+        run above the clock /proc/cpuinfo reports (a virtual machine sees the
+        nominal one; the cores boost).
+        """
+        clock = max([self.mhz, mhz, *(self.implied_mhz(d, r) for d, r in rates.items())])
+        return replace(self, mhz=clock)
 
     def describe(self) -> str:
         f32, f64 = self.flops["float32"], self.flops["float64"]
         unit = "FMA" if self.fma else "multiply + add"
-        return (f"peak: {self.cores} cores x {self.mhz:.0f} MHz x {self.flops_per_cycle['float32']} float32 "
+        clock = (f"{self.mhz:.0f} MHz" if self.mhz <= self.nominal_mhz else
+                 f"{self.mhz:.0f} MHz (the clock the best large matrix product implies; /proc/cpuinfo says "
+                 f"{self.nominal_mhz:.0f})")
+        return (f"peak: {self.cores} cores x {clock} x {self.flops_per_cycle['float32']} float32 "
                 f"({self.flops_per_cycle['float64']} float64) FLOPs a cycle ({self.vector}, {VECTOR_UNITS} {unit} "
                 f"units a core) = {f32 / 1e9:.0f} GFLOP/s float32, {f64 / 1e9:.0f} float64")
 
@@ -96,8 +124,7 @@ def peak_flops(cpuinfo: str, cores: int) -> Peak:
         vector, lanes = "scalar", 1
     fma = "fma" in flags or "avx512f" in flags  # AVX-512F has its own FMA instructions
     per_cycle = {"float32": lanes * 2 * VECTOR_UNITS, "float64": max(1, lanes // 2) * 2 * VECTOR_UNITS}
-    return Peak(cores, mhz, vector, fma, per_cycle,
-                {dtype: cores * mhz * 1e6 * n for dtype, n in per_cycle.items()})
+    return Peak(cores, mhz, vector, fma, per_cycle)
 
 
 def cores() -> int:

@@ -211,6 +211,20 @@ def test_peak_reads_the_first_cpu_and_describes_how():
                                "2 FMA units a core) = 332 GFLOP/s float32, 166 float64")
 
 
+def test_peak_clock_rises_to_what_a_measured_rate_implies():
+    peak = machine.peak_flops(AVX512_CPUINFO, cores=2)
+    # 408 GFLOP/s float32 on 2 cores of 64 FLOPs a cycle needs 408e9 / 128 = 3187.5 MHz, above the nominal 2596
+    fast = peak.at_least({"float32": 408e9, "float64": 150e9})
+    assert fast.mhz == pytest.approx(3187.5) and fast.nominal_mhz == pytest.approx(2596.12)
+    assert fast.flops["float32"] == pytest.approx(408e9)
+    assert fast.flops["float64"] == pytest.approx(204e9)  # the same clock, half the lanes
+    assert "x 3188 MHz (the clock the best large matrix product implies; /proc/cpuinfo says 2596) x 64" in (
+        fast.describe())
+    # slower rates leave the nominal clock; another run's clock raises it
+    assert peak.at_least({"float32": 186e9}).mhz == pytest.approx(2596.12)
+    assert peak.at_least({"float32": 186e9}, mhz=3187.5).flops["float32"] == pytest.approx(408e9)
+
+
 def test_peak_rejects_what_it_cannot_derive():
     with pytest.raises(ValueError, match="no 'cpu MHz' or no 'flags'"):
         machine.peak_flops("model name\t: something\n", cores=2)
@@ -341,3 +355,23 @@ def test_compare_verdict_and_marks():
 
 def test_compare_skips_cases_only_one_run_has():
     assert [r["case"] for r in compare.compare(result(1.0, 2.0), result(1.0))] == ["case 0", "case 0"]
+
+
+def test_report_counts_quiet_blocks_and_names_where_convlib_is_faster():
+    from bench.bench_conv import format_result
+
+    slow, fast = make_row(), make_row()
+    fast.update(case="depthwise", ratio=0.5)
+    busy = make_row("float64", torch_quiet=0)
+    result = {"pools": [], "torch": "torch 2.13.0+cpu: CPU capability AVX512", "peak": None, "load_measured": True,
+              "large_gemm": {}, "rows": [slow, fast, busy],
+              "waits": {"blocks": 27, "quiet_before": 20, "waited_s": 41.5, "timeout_s": 20.0, "budget_s": 600.0}}
+    lines = format_result(result).splitlines()
+    # 9 + 9 + 6 quiet blocks of 27 (the busy row's torch had none of its 3)
+    assert ("quiet: 24/27 timed blocks had other processes under 0.1 core; before each block the run waited up to "
+            "20 s for such a moment (20/27 found one), 42 s in all with the 0.3 s pause each gets "
+            "(at most 600 s beyond the pauses)") in lines
+    assert "convlib faster than torch on 1 of 2 quiet shapes: depthwise" in lines
+    busy["ratio"] = 0.5  # a busy row's ratio is not counted
+    assert "convlib faster than torch on 0 of 0 quiet shapes (1 busy left out)" in format_result(result).splitlines()
+    assert lines[-1].startswith("busy: ")
