@@ -44,8 +44,10 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -n 2 --durations=10
 
+# Waits for a quiet machine before each timed block; e.g. BENCH_ARGS="--blas-env both --save run1.json".
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 figures: install
 	$(BIN)/python scripts/make_figures.py
