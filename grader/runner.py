@@ -122,12 +122,19 @@ class Pool:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# nbgrader's lines that say only that something failed, not what
+GENERIC = ("Please see the", "There was an error processing", "Traceback")
+
+
 def _problem(log: str, error: str) -> str:
     """One line saying why nbgrader failed a submission, from its log and traceback."""
     text = f"{log}\n{error}"
     raised = re.findall(r"^\s*(?:\w+\.)*(\w+(?:Error|Exception|Interrupt)): ?(.*)$", text, re.M)
-    raised = [f"{kind}: {message}".rstrip(": ") for kind, message in raised if kind != "NbGraderException"]
+    raised = [f"{kind}: {message}".rstrip(": ") for kind, message in raised
+              if kind != "NbGraderException" or not message.startswith(GENERIC)]
+    raised = [line.removeprefix("NbGraderException: ") for line in raised]
     errors = [line.split("] ", 1)[-1] for line in text.splitlines() if line.startswith("[ERROR]")]
+    errors = [line for line in errors if not line.startswith(GENERIC)]
     return (raised or errors or ["nbgrader reported a failure without a message"])[-1]
 
 
@@ -140,6 +147,26 @@ def _outcome(message: dict) -> Outcome:
     else:
         status, problem = "graded", ""
     return Outcome(message["assignment"], message["student"], status, message["seconds"], problem, log)
+
+
+def _stored(course: Course, message: dict) -> Outcome:
+    """The outcome of one graded submission, its rows moved into the course's gradebook first. A
+    submission whose rows cannot be stored is reported failed; the batch goes on."""
+    outcome = _outcome(message)
+    if outcome.problem.startswith("No notebooks found"):  # nbgrader's words for a submission it cannot match
+        wanted = ", ".join(f"{name}.ipynb" for name in course.notebooks(outcome.assignment))
+        held = sorted(p.name for p in course.path("submitted", outcome.student, outcome.assignment).glob("*"))
+        outcome.problem = f"the submission has no {wanted} (it holds: {', '.join(held) or 'nothing'})"
+    if not message["rows"]["student"]:  # nbgrader found no notebook of the assignment in the folder
+        if outcome.status == "graded":
+            outcome.status = "skipped"
+            outcome.problem = f"no notebook of {outcome.assignment} in the folder: nothing graded, it counts 0"
+        return outcome
+    try:
+        gradebooks.store(course.db_url, message["assignment"], message["student"], message["rows"])
+    except Exception as error:  # noqa: BLE001 (one submission's rows must not stop the others)
+        outcome.status, outcome.problem = "failed", f"its grades could not be stored: {type(error).__name__}: {error}"
+    return outcome
 
 
 def largest_first(course: Course, submissions: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -211,9 +238,8 @@ def _run(course, pool: Pool, active: list[_Worker], pending: deque, force: bool,
             except (EOFError, OSError):
                 message = None
             if isinstance(message, dict):
-                gradebooks.store(course.db_url, message["assignment"], message["student"], message["rows"])
                 w.task = None
-                finish(_outcome(message))
+                finish(_stored(course, message))
                 continue
             dead = not w.process.is_alive()
             late = time.monotonic() - w.started > timeout

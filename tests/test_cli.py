@@ -19,7 +19,7 @@ from grader.course import ROOT
 from tests.grading import first_lesson, grader, jupyter_env, make_course, write
 from tests.lessons import cells_by_id, read
 
-COMMANDS = ["release", "collect", "autograde", "feedback", "export", "report", "check"]
+COMMANDS = ["release", "collect", "autograde", "integrity", "feedback", "export", "report", "check"]
 
 
 def python_m_grader(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:

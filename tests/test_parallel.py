@@ -269,3 +269,19 @@ def test_rows_without_their_student_are_refused(gradebook):
     assert all(rows[t] == [] for t in gradebooks.SUBMISSION_TABLES)
     with pytest.raises(ValueError, match="store: no student row for 'nobody' in the rows of 'a1'"):
         gradebooks.store(f"sqlite:///{gradebook}", "a1", "nobody", rows)
+
+
+# ----------------------------------------------------------------------------- what a teacher is told
+
+def test_a_failure_is_told_by_its_reason_not_by_nbgraders_generic_lines():
+    from grader.runner import _problem
+
+    log = ("[ERROR] No notebooks found, did you forget to run 'nbgrader generate_assignment'?\n"
+           "[ERROR] There was an error processing assignment: /c/grader/submitted/s/a1\n"
+           "    nbgrader.converters.base.NbGraderException: No notebooks found, did you forget to run 'x'?\n"
+           "[ERROR] Please see the the above traceback for details on the specific errors on the above failures.\n")
+    assert _problem(log, "NbGraderException: Please see the the above traceback for details").startswith(
+        "No notebooks found")
+    assert _problem("[ERROR] boom\n", "") == "boom"
+    assert _problem("", "Traceback (most recent call last):\nnbformat.reader.NotJSONError: not JSON: ''") == \
+        "NotJSONError: not JSON: ''"
