@@ -153,10 +153,22 @@ PARTS = ["kernel start", "setup cell", "lesson cells", "answer cells", "graded c
 
 @contextlib.contextmanager
 def timed_kernels(parts: dict[str, float]):
-    """While in effect, nbgrader's Execute (nbconvert's ExecutePreprocessor, nbclient's NotebookClient) adds
-    the seconds of its kernel's start and stop and of each cell, by kind of cell, to ``parts``."""
+    """While in effect, the notebook's execution adds the seconds of its kernel's start and stop and of each
+    cell, by kind of cell, to ``parts``: nbgrader's Execute (nbconvert's ExecutePreprocessor, nbclient's
+    NotebookClient) timed from outside, or the course's trusted verdict by its own count (``Outcome.parts``;
+    it does not run the lesson's cells at all)."""
     from nbclient import NotebookClient
     from nbconvert.preprocessors import ExecutePreprocessor
+
+    from grader import verdict
+
+    def counted(*args, **kwargs):
+        outcome = grade_notebook(*args, **kwargs)
+        for part, seconds in outcome.parts.items():
+            parts[part] += seconds
+        return outcome
+
+    grade_notebook = verdict.grade_notebook
 
     def timing(part_of, original):
         def wrapper(self, *args, **kwargs):
@@ -180,13 +192,15 @@ def timed_kernels(parts: dict[str, float]):
     try:
         for owner, name, part_of in patches:
             setattr(owner, name, timing(part_of, owner.__dict__[name]))
+        verdict.grade_notebook = counted
         yield
     finally:
+        verdict.grade_notebook = grade_notebook
         for owner, name, original in saved:
             setattr(owner, name, original)
 
 
-def profile(course: Path, assignment: str, environ: dict, repeats: int = 3) -> dict[str, float]:
+def profile(course: Path, assignment: str, environ: dict, repeats: int = 3, imports: bool = True) -> dict[str, float]:
     """Autograde one solved submission of ``assignment`` with nbgrader's API, ``repeats`` times; the median
     seconds of each part of it (the rest of nbgrader's time is its own work: sanitising, gradebook, files),
     and of the imports alone, each in a fresh kernel."""
@@ -197,25 +211,32 @@ def profile(course: Path, assignment: str, environ: dict, repeats: int = 3) -> d
     target = course / "grader" / "submitted" / "profiled" / assignment / source.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(source, target)
-    api = Course(course).api
-    runs = []
-    for _ in range(repeats):
-        parts = dict.fromkeys(PARTS, 0.0)
-        begin = time.perf_counter()
-        with timed_kernels(parts):
-            result = api.autograde(assignment, "profiled", force=True)
-        total = time.perf_counter() - begin
-        if not result["success"]:
-            raise RuntimeError(f"autograde of the solved {assignment} failed:\n{result.get('error', '')}")
-        parts["nbgrader's own work"] = total - sum(parts.values())
-        parts["in all"] = total
-        runs.append(parts)
+    here = os.getcwd()
+    os.chdir(course)  # nbgrader reads the nbgrader_config.py of the folder it runs in (the defaults' copy has one)
+    try:
+        api = Course(course).api
+        runs = [_profiled_run(api, assignment) for _ in range(repeats)]
+    finally:
+        os.chdir(here)
     out = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     workdir = course / "profile"
     workdir.mkdir(exist_ok=True)
-    for module in ("numpy, convlib, grader.checks", "torch", "convlib.widgets"):
+    for module in ("numpy, convlib, grader.checks", "torch", "convlib.widgets") if imports else ():
         out[f"import {module}"] = statistics.median(import_seconds(module, workdir) for _ in range(repeats))
     return out
+
+
+def _profiled_run(api, assignment: str) -> dict[str, float]:
+    parts = dict.fromkeys(PARTS, 0.0)
+    begin = time.perf_counter()
+    with timed_kernels(parts):
+        result = api.autograde(assignment, "profiled", force=True)
+    total = time.perf_counter() - begin
+    if not result["success"]:
+        raise RuntimeError(f"autograde of the solved {assignment} failed:\n{result.get('error', '')}")
+    parts["nbgrader's own work"] = total - sum(parts.values())
+    parts["in all"] = total
+    return parts
 
 
 def import_seconds(module: str, workdir: Path) -> float:
@@ -321,11 +342,14 @@ def main(argv: list[str] | None = None) -> int:
         exported = [grades(copies[key], environ) for key, _ in order[:4]]
         equal = all(e == exported[0] for e in exported)
         parts = {name: profile(copies["stock-1"], name, environ) for name in names}
+        stock_parts = {name: profile(copies["defaults"], name, environ, imports=False) for name in names}
         merge = merge_seconds(copies["parallel-1"], names)
     print()
     print(format_runs(runs, n, equal))
     print()
-    print(format_parts(parts, merge))
+    print(format_parts(parts, merge, "one solved notebook, autograded alone (s)"))
+    print()
+    print(format_parts(stock_parts, None, "the same with nbgrader's default preprocessors (s)"))
     return 0 if equal else 1
 
 
@@ -341,15 +365,16 @@ def format_runs(runs: list[Run], n: int, equal: bool) -> str:
     return "\n".join(lines)
 
 
-def format_parts(parts: dict[str, dict[str, float]], merge: float) -> str:
+def format_parts(parts: dict[str, dict[str, float]], merge: float | None, title: str) -> str:
     names = list(parts)
     keys = list(next(iter(parts.values())))
-    lines = [f"{'one solved notebook, autograded alone (s)':<44}" + "".join(f"{n:>18}" for n in names),
-             "-" * (44 + 18 * len(names))]
+    lines = [f"{title:<52}" + "".join(f"{n:>18}" for n in names),
+             "-" * (52 + 18 * len(names))]
     for key in keys:
         label = f"  import {key[7:]} (fresh kernel)" if key.startswith("import") else key
-        lines.append(f"{label:<44}" + "".join(f"{parts[n][key]:18.2f}" for n in names))
-    lines.append(f"merging one submission into the gradebook (--jobs only): {1000 * merge:.0f} ms")
+        lines.append(f"{label:<52}" + "".join(f"{parts[n][key]:18.2f}" for n in names))
+    if merge is not None:
+        lines.append(f"merging one submission into the gradebook (--jobs only): {1000 * merge:.0f} ms")
     return "\n".join(lines)
 
 

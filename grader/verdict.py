@@ -121,6 +121,20 @@ class Outcome:
     findings: list = field(default_factory=list)
     kernel_starts: int = 0
     seconds: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)  # where the seconds went (PARTS), for bench_grading
+
+
+# The parts of a submission's grading time (Outcome.parts)
+PARTS = ("kernel start", "setup cell", "answer cells", "graded cells", "kernel stop")
+
+
+@contextlib.contextmanager
+def timed(parts: dict[str, float], part: str):
+    begin = time.monotonic()
+    try:
+        yield
+    finally:
+        parts[part] = parts.get(part, 0.0) + time.monotonic() - begin
 
 
 class Session:
@@ -348,7 +362,8 @@ def grade_notebook(nb, trusted: Trusted, files: Path | None = None, *, cell_time
                    call_timeout: float = 5, limits: Limits | None = None, sandbox: bool = True) -> Outcome:
     """Run a (sanitized) submission as the module's docstring says; the notebook gets the outputs."""
     started = time.monotonic()
-    outcome = Outcome(nb)
+    outcome = Outcome(nb, parts=dict.fromkeys(PARTS, 0.0))
+    parts = outcome.parts
     student_sources = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and not meta(cell).get("grade"):
@@ -359,11 +374,12 @@ def grade_notebook(nb, trusted: Trusted, files: Path | None = None, *, cell_time
     session = Session(kernel, cell_timeout, call_timeout, outcome.findings)
     session.flagged = {name: ref for name, ref in integrity.references_of_functions(student_sources).items()}
     namespace: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
+    with timed(parts, "setup cell"), contextlib.redirect_stdout(io.StringIO()):
         exec(compile(trusted.setup, "<setup cell>", "exec"), namespace)
     try:
         try:
-            session.start()
+            with timed(parts, "kernel start"):
+                session.start()
         except KernelGone as error:
             session.dead = f"the kernel did not start ({error})"
         for index, cell in enumerate(nb.cells):
@@ -372,16 +388,19 @@ def grade_notebook(nb, trusted: Trusted, files: Path | None = None, *, cell_time
             cell.outputs, cell.execution_count = [], None
             gid = meta(cell).get("grade_id", "")
             if meta(cell).get("grade") and not meta(cell).get("solution") and gid in trusted.graded:
-                cell.outputs, outcome.cells[gid] = judge(trusted.graded[gid], gid, namespace, session, trusted,
-                                                         index)
+                with timed(parts, "graded cells"):
+                    cell.outputs, outcome.cells[gid] = judge(trusted.graded[gid], gid, namespace, session, trusted,
+                                                             index)
             elif gid == "setup" or normalized(cell.source) in trusted.course_cells:
                 continue  # the course's own cell: not the student's work, and it needs the references
             else:
-                cell.outputs = session.run_cell(cell.source, index)
+                with timed(parts, "answer cells"):
+                    cell.outputs = session.run_cell(cell.source, index)
             cell.execution_count = index + 1
     finally:
         outcome.kernel_starts = kernel.starts
-        kernel.shutdown()
+        with timed(parts, "kernel stop"):
+            kernel.shutdown()
     outcome.seconds = time.monotonic() - started
     return outcome
 

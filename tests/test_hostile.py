@@ -26,7 +26,7 @@ from nbgrader.api import Gradebook
 from grader import release
 from grader.sandbox import UIDS, processes_of, unavailable_reason
 from tests import hostile
-from tests.test_lessons import locked
+from tests.grading import locked
 
 ROOT = Path(__file__).resolve().parent.parent
 REASON = unavailable_reason()

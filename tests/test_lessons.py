@@ -19,8 +19,6 @@ test session, shared by pytest-xdist's workers through a lock file.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import re
@@ -34,6 +32,7 @@ from nbgrader.api import Gradebook
 
 from grader import release
 from grader.checks import CheckFailed
+from tests.grading import locked
 from tests.hostile import FAKE_PASSED, PATCH_NUMPY, REDEFINE_CHECKS, STDERR_NOISE
 from tests.lessons import MARKERS, ROOT, Lesson, cells_by_id, copy, graded_cells, lessons, nbgrader_meta, read
 
@@ -177,16 +176,6 @@ def grade(lesson: Lesson, course: Path, source=None, only=None) -> dict:
                                       # the autograder's score: None where it leaves the cell to a human
                                       "cells": {g.name: g.auto_score for g in notebook.grades}}
     return scores
-
-
-@contextlib.contextmanager
-def locked(path: Path):
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Grading:

@@ -42,7 +42,7 @@ from tests.lessons import graded_cells, read
 LESSON = first_lesson()
 EXERCISES = list(LESSON.exercises)
 FIRST, LAST = EXERCISES[0], EXERCISES[-1]
-CELL_TIMEOUT = 20  # seconds: nbgrader's ExecutePreprocessor.timeout in the test course (the course's own is 120)
+CELL_TIMEOUT = 10  # seconds a cell may run in the test course: the trusted verdict's (its default) and nbgrader's own
 ANSWERS = {  # student -> exercise -> how (tests/grading.py)
     "alice": {e: "right" for e in EXERCISES},
     "bob": {FIRST: "right", **{e: "none" for e in EXERCISES[1:]}},
@@ -96,7 +96,8 @@ def dump(db_path) -> dict:
 # ----------------------------------------------------------------------------- serial stock against --jobs 2
 
 def run_both(base) -> dict:
-    course = make_course(base, [LESSON], config=f"c.ExecutePreprocessor.timeout = {CELL_TIMEOUT}\n")
+    course = make_course(base, [LESSON], config=f"c.TrustedExecute.cell_timeout = {CELL_TIMEOUT}\n"
+                                                f"c.ExecutePreprocessor.timeout = {CELL_TIMEOUT}\n")
     env = jupyter_env(base / "jupyter")
     grader(course, "release", env=env)
     released = read(course / "notebooks" / LESSON.assignment / f"{LESSON.notebook}.ipynb")
