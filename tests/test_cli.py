@@ -7,6 +7,7 @@ assignment in a temporary copy of the course.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -153,3 +154,21 @@ def test_results_table_lists_every_graded_cell_with_its_result_points_and_messag
                      ["g on zero.", "✗ failed", "0 / 2", "g(0): expected 1 | 2, got NoneHint: return it"],
                      ["g on one.", "✓ passed", "2 / 2", ""]]
     assert "<br>Hint: return it" in rows[1]
+
+
+def test_check_counts_every_kind_of_hand_graded_answer(tmp_path, monkeypatch):
+    """Points by hand: answer cells with points, and task cells (a mark scheme beside a question); the rest is auto."""
+    from nbgrader.api import Gradebook
+
+    from grader.commands.check import _points
+    from grader.course import prepare_environment
+
+    monkeypatch.setenv("PATH", prepare_environment({"PATH": os.environ["PATH"]})["PATH"])  # nbgrader calls alembic
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        gb.add_assignment("a1")
+        gb.add_notebook("nb", "a1")
+        gb.add_grade_cell("test_f_one", "nb", "a1", max_score=3, cell_type="code")
+        gb.add_grade_cell("essay", "nb", "a1", max_score=2, cell_type="markdown")
+        gb.add_solution_cell("essay", "nb", "a1")
+        gb.add_task_cell("why", "nb", "a1", max_score=4, cell_type="markdown")
+        assert _points(gb, "a1") == (3, 6)

@@ -84,4 +84,5 @@ def _points(gb, assignment: str) -> tuple[float, float]:
                 written += cell.max_score
             else:
                 auto += cell.max_score
+        written += sum(cell.max_score for cell in notebook.task_cells)  # answers marked against a mark scheme
     return auto, written
