@@ -5,19 +5,21 @@ copy of the course with every assignment of ``solutions/``, ``STUDENTS`` student
 submit every assignment, their answers a mix of right, wrong (returning None) and blank,
 built from the notebooks. Identical copies are then graded, one after the other:
 ``nbgrader autograde <assignment>`` for each assignment serially (the command itself, with
-the course's configuration), ``python -m grader autograde --jobs 2`` twice, the serial
-command again (so that a load drifting on a shared machine weighs on both alike), and the
-serial command with nbgrader's default autograde preprocessors (the course's configuration
-may replace them, for example with a sandboxed kernel). Each is timed from the command's
-start to its end, process start-up included, with the CPU time of all its processes; the
-exported grades of the four serial and parallel runs must be equal.
+the course's configuration: the trusted verdict and its sandbox), ``python -m grader
+autograde --jobs 2`` twice, and the serial command again (so that a load drifting on a shared
+machine weighs on both alike). Each is timed from the command's start to its end, process
+start-up included, with the CPU time of all its processes; the exported grades of the four
+runs must be equal.
 
 Then one solved notebook per assignment is autograded alone through nbgrader's API, its
-parts timed from inside nbgrader's ``Execute``: the kernel's start and stop, the setup
-cell, the lesson's own cells (explanations, explorers, torch), the answer cells, the graded
-cells (the student's functions called by the checks, hidden tests included), and the rest,
-nbgrader's own work (sanitising, the gradebook, writing the files); the big imports alone,
-each in a fresh kernel; and this tool's merge of one submission into the gradebook.
+parts timed: the kernel's start and stop, the setup cell, the lesson's own cells
+(explanations, explorers, torch), the answer cells, the graded cells (the student's functions
+called by the checks, hidden tests included), and the rest, nbgrader's own work (sanitising,
+the gradebook, writing the files). Once with the course's configuration (the trusted verdict
+counts its own parts; it does not run the lesson's cells) and once with nbgrader's default
+preprocessors (nbgrader's Execute timed from outside): the cost of the sandbox per notebook.
+Then the big imports alone, each in a fresh kernel, and this tool's merge of one submission
+into the gradebook.
 
     python -m bench.bench_grading [--students 20] [--jobs 2]
 """
@@ -49,8 +51,8 @@ DEFAULT_PREPROCESSORS = """\
 c = get_config()  # noqa: F821
 from nbgrader.converters import Autograde
 traits = Autograde.class_traits()
-c.Autograde.sanitize_preprocessors = list(traits["sanitize_preprocessors"].default_value)
-c.Autograde.autograde_preprocessors = list(traits["autograde_preprocessors"].default_value)
+c.Autograde.sanitize_preprocessors = list(traits["sanitize_preprocessors"].default())
+c.Autograde.autograde_preprocessors = list(traits["autograde_preprocessors"].default())
 """
 
 
@@ -314,18 +316,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.students < 1 or args.jobs < 1:
         parser.error(f"--students and --jobs must be at least 1, got {args.students} and {args.jobs}")
     serial, parallel = "nbgrader autograde, serial", f"python -m grader autograde --jobs {args.jobs}"
-    defaults = "nbgrader autograde, serial, nbgrader's default preprocessors"
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Path(tmp)
         environ = env(base / "jupyter")
         course, names = build(base, args.students, environ)
         # serial, parallel, parallel, serial: a load that drifts during the run weighs on both alike
-        order = [("stock-1", serial), ("parallel-1", parallel), ("parallel-2", parallel), ("stock-2", serial),
-                 ("defaults", defaults)]
-        copies = {key: base / key / "course" for key, _ in order}
+        order = [("stock-1", serial), ("parallel-1", parallel), ("parallel-2", parallel), ("stock-2", serial)]
+        copies = {key: base / key / "course" for key in [key for key, _ in order] + ["defaults"]}
         for path in copies.values():
             shutil.copytree(course, path)
-        (copies["defaults"] / "nbgrader_config.py").write_text(DEFAULT_PREPROCESSORS)
+        (copies["defaults"] / "nbgrader_config.py").write_text(DEFAULT_PREPROCESSORS)  # profiled below
         n = args.students * len(names)
         print(f"grading {args.students} students x {len(names)} assignment(s) = {n} notebooks per run, "
               f"{os.cpu_count()} cores", flush=True)
@@ -343,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         equal = all(e == exported[0] for e in exported)
         parts = {name: profile(copies["stock-1"], name, environ) for name in names}
         stock_parts = {name: profile(copies["defaults"], name, environ, imports=False) for name in names}
+        if not any(p["lesson cells"] for p in stock_parts.values()):  # nbgrader's Execute runs every cell
+            raise RuntimeError("the profile with nbgrader's default preprocessors ran no lesson cell: "
+                               f"its configuration ({copies['defaults'] / 'nbgrader_config.py'}) was not used")
         merge = merge_seconds(copies["parallel-1"], names)
     print()
     print(format_runs(runs, n, equal))

@@ -371,6 +371,8 @@ class Kernel:
                     message = self.kc.get_shell_msg(timeout=0)
                     if message["parent_header"].get("msg_id") == msg_id:
                         reply = message["content"]
+                if idle and reply is not None:  # the idle status came first: nothing more to wait for
+                    break
             try:
                 message = self.kc.get_iopub_msg(timeout=min(remaining, 0.05 if reply is None else 0.5))
             except queue.Empty:
