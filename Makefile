@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest -n 2 --durations=10
+	$(BIN)/python -m pytest -n 2 --durations=10 --junitxml=build/test-results.xml
 
 # Waits for a quiet machine before each timed block; e.g. BENCH_ARGS="--blas-env both --save run1.json".
 BENCH_ARGS ?=
