@@ -2,9 +2,11 @@
 
 Every submission in grader/submitted/<student>/<assignment>/ is run and scored by stock
 `nbgrader autograde`, with the course's configuration, in --jobs processes at once; the
-grades are exactly those a serial `nbgrader autograde` gives. A notebook that crashes,
-hangs or kills its kernel scores what nbgrader gives it and never stops the others; one
-that brings down its grading process is reported and left ungraded.
+grades are exactly those a serial `nbgrader autograde` gives. The student's cells run in a
+sandboxed kernel and the graded cells in the grader (grader/verdict.py): a cell that hangs
+is stopped after 10 s, a kernel that dies keeps the points earned before it, and no
+submission stops the others; one that brings down its grading process is reported and
+left ungraded. `python -m grader integrity` then lists what submissions tried.
 
 A submission graded before is skipped unless it was collected again since, or --force.
 nbgrader's log of each submission is kept in grader/logs/autograde/<assignment>/<student>.log.
