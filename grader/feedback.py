@@ -12,7 +12,8 @@ both (nbgrader #917, #1363). ``grader/nbgrader_config.py`` runs, after nbgrader'
   around each frame, hidden tests included;
 - :class:`ResultsTable`: a table at the top, one row per graded cell: what it checks (its
   docstring's first line), passed or failed, its points, and the check's own message (with
-  its hint).
+  its hint); and one row per written answer: marked or not yet, its points, the teacher's
+  comment.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ def is_graded(cell) -> bool:
     """An autograded code cell (nbgrader: grade, not a solution)."""
     meta = cell.metadata.get("nbgrader", {})
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_by_hand(cell) -> bool:
+    """A written answer with points: a task cell, or an answer cell that is graded (nbgrader leaves both to a human)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("task") or (meta.get("grade") and meta.get("solution")))
 
 
 def errors(cell) -> list:
@@ -69,14 +76,20 @@ class ResultsTable(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         rows = []
         for cell in nb.cells:
-            if not is_graded(cell):
-                continue
-            meta = cell.metadata["nbgrader"]
-            found = errors(cell)
-            what = _docstring(cell.source) or meta["grade_id"]
-            result = '<b style="color:#c62828">✗ failed</b>' if found else '<span style="color:#2e7d32">✓ passed</span>'
-            said = message(found[0]) if found else ""
+            meta = cell.metadata.get("nbgrader", {})
             points = f"{_points(meta.get('score'))} / {_points(meta.get('points'))}"
+            if is_graded(cell):
+                found = errors(cell)
+                what = _docstring(cell.source) or meta["grade_id"]
+                result = ('<b style="color:#c62828">✗ failed</b>' if found
+                          else '<span style="color:#2e7d32">✓ passed</span>')
+                said = message(found[0]) if found else ""
+            elif is_by_hand(cell):  # a written answer: the teacher's points and comment, once marked
+                what = f"written answer {meta['grade_id']}"
+                result = "marked by hand" if meta.get("score") is not None else "not marked yet"
+                said = meta.get("comment") or ""
+            else:
+                continue
             rows.append(f"<tr><td>{html.escape(what)}</td><td>{result}</td><td>{points}</td>"
                         f"<td>{_message(said)}</td></tr>")
         if rows:

@@ -156,6 +156,21 @@ def test_results_table_lists_every_graded_cell_with_its_result_points_and_messag
     assert "<br>Hint: return it" in rows[1]
 
 
+def test_results_table_lists_the_written_answers_marked_or_not():
+    def task(gid, score, comment):
+        return nbformat.v4.new_markdown_cell("Why?", metadata={"nbgrader": {
+            "task": True, "grade": False, "solution": False, "grade_id": gid, "points": 2, "score": score,
+            "comment": comment}})
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [task("why_a", 1.5, "Right idea; say what the 1x1 layer costs."), task("why_b", None, None)]
+    table = feedback.ResultsTable().preprocess(nb, {})[0].cells[0].source
+    cells = [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+             for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]]
+    assert cells == [["written answer why_a", "marked by hand", "1.5 / 2", "Right idea; say what the 1x1 layer costs."],
+                     ["written answer why_b", "not marked yet", "- / 2", ""]]
+
+
 def test_check_counts_every_kind_of_hand_graded_answer(tmp_path, monkeypatch):
     """Points by hand: answer cells with points, and task cells (a mark scheme beside a question); the rest is auto."""
     from nbgrader.api import Gradebook
