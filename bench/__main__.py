@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 from bench import compare, machine
-from bench.quiet import BUDGET, TIMEOUT, Waiter
+from bench.quiet import BUDGET, ROUNDS, TIMEOUT, Waiter
 
 PARTS = ("conv", "import", "widgets")
 
@@ -33,7 +33,7 @@ def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="The course's benchmarks.")
     parser.add_argument("--blas-env", choices=(*machine.SETTINGS, "both"), default="unset",
                         help="OpenBLAS variables of the benchmark's process: unset (default), this shell's, or both")
-    parser.add_argument("--rounds", type=int, default=3, help="timed blocks per side, shape and dtype")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="timed blocks per side, shape and dtype")
     parser.add_argument("--wait", type=float, default=TIMEOUT, help="most seconds to wait for quiet before a block")
     parser.add_argument("--budget", type=float, default=BUDGET,
                         help="most seconds to wait for quiet in all, per setting")

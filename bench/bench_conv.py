@@ -11,8 +11,12 @@ medians use the quiet blocks' samples only, and the table says how many blocks
 were quiet (``quiet n/N``). A row with no quiet block for convlib or torch
 falls back to all blocks and is marked ``busy``: its ratio says little.
 
-"ratio" is convlib's median over torch's (below 1, convlib is faster),
-"/gemm" convlib's over the bare product's. "% peak" is each side's FLOP/s
+"ratio" is convlib's time over torch's (below 1, convlib is faster), "/gemm"
+convlib's over the bare product's: each the median, over the rounds, of the
+ratio of the two sides' blocks in that round (:func:`bench.quiet.paired_ratio`),
+so that the host's slow changes of speed cancel; "IQR" is the middle half of
+the rounds' convlib/torch ratios, the spread a second run's ratio may fall in.
+The times are medians over all quiet blocks' samples. "% peak" is each side's FLOP/s
 (2 per multiply-add) as a share of the machine's derived peak
 (:func:`bench.machine.peak_flops`). "load" is the median foreign load of the
 row's blocks, in cores; "peak MB" what convlib allocates at most in one call,
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 import time
 import tracemalloc
@@ -36,19 +41,33 @@ from dataclasses import dataclass
 import numpy as np
 
 import convlib
-from bench import machine
-from bench.quiet import BUDGET, QUIET_CORES, TIMEOUT, WINDOW, Block, Load, Summary, Waiter, summarize
+from bench import allocator, machine
+from bench.quiet import (
+    BUDGET,
+    QUIET_CORES,
+    ROUNDS,
+    TIMEOUT,
+    WINDOW,
+    Block,
+    Load,
+    Ratio,
+    Summary,
+    Waiter,
+    paired_ratio,
+    summarize,
+)
 
 DTYPES = ("float32", "float64")
 SIDES = ("convlib", "torch", "gemm")
 # Seconds each side runs untimed at the start of its block, after the quiet
 # wait: caches, thread pools, torch's kernel choice, and the cores' clock speed.
-WARM = 0.2
-# Seconds of timed calls in a block (at least MIN_CALLS calls): long enough for
-# the tick-counted foreign load over the block to mean something.
-BLOCK = 0.5
+WARM = 0.1
+# Seconds of timed calls in a block (at least MIN_CALLS calls): with the warm-up,
+# 70 ticks of the two cores' counters, enough for the foreign load over the
+# block to mean something; short, so that the three sides of a round run within
+# two seconds and many rounds fit in a run.
+BLOCK = 0.25
 MIN_CALLS = 3
-ROUNDS = 3
 # The large matrix product that shows what BLAS reaches on this machine.
 LARGE_GEMM = 2048
 
@@ -145,20 +164,29 @@ def peak_memory(fn, args) -> int:
 
 
 def row(case_name: str, dtype: str, mult_adds: int, summaries: dict[str, Summary], peak: float | None,
-        **extra) -> dict:
-    """One table row from the sides' summaries: times in ms, ratios, shares of ``peak`` FLOP/s."""
+        ratios: dict[str, Ratio] | None = None, **extra) -> dict:
+    """One table row from the sides' summaries: times in ms, ratios, shares of ``peak`` FLOP/s.
+
+    ``ratios`` (``"ratio"``: convlib over torch, ``"over_gemm"``: convlib over
+    gemm) are the paired ones, round by round; without them, the ratios of the
+    medians, with no spread.
+    """
     ms = {side: s.median * 1e3 for side, s in summaries.items()}
     flops = 2 * mult_adds
+    if ratios is None:
+        ratios = {key: Ratio(ms["convlib"] / ms[side], *(2 * (ms["convlib"] / ms[side],)), 0, False)
+                  for key, side in (("ratio", "torch"), ("over_gemm", "gemm"))}
     return {
         "case": case_name,
         "dtype": dtype,
         **{f"{side}_ms": ms[side] for side in SIDES},
-        "ratio": ms["convlib"] / ms["torch"],
-        "over_gemm": ms["convlib"] / ms["gemm"],
+        **{key: ratios[key].median for key in ("ratio", "over_gemm")},
+        **{f"{key}_quartiles": [ratios[key].low, ratios[key].high] for key in ("ratio", "over_gemm")},
+        "rounds": ratios["ratio"].rounds,
         **{f"{side}_peak": (flops / summaries[side].median / peak if peak else float("nan")) for side in SIDES},
         "quiet": sum(s.quiet for s in summaries.values()),
         "blocks": sum(s.blocks for s in summaries.values()),
-        "busy": summaries["convlib"].busy or summaries["torch"].busy,
+        "busy": summaries["convlib"].busy or summaries["torch"].busy or ratios["ratio"].busy,
         **extra,
     }
 
@@ -179,12 +207,15 @@ def run_case(case: Case, dtype: str, rng, rounds: int, waiter: Waiter, load: Loa
     got = case.ours(*arrays)
     error = float(np.max(np.abs(got - expected)) / max(float(np.max(np.abs(expected))), 1e-30))
     summaries = {side: summarize(bs) for side, bs in blocks.items()}
+    ratios = {"ratio": paired_ratio(blocks["convlib"], blocks["torch"]),
+              "over_gemm": paired_ratio(blocks["convlib"], blocks["gemm"])}
     loads = [bl.load for bs in blocks.values() for bl in bs]
-    return row(case.name, dtype, case.mult_adds, summaries, peak,
+    return row(case.name, dtype, case.mult_adds, summaries, peak, ratios,
                load=float(np.median(loads)), max_rel_error=error,
                peak_mb=peak_memory(case.ours, arrays) / 2**20, output_mb=got.nbytes / 2**20,
                sides={side: {"quiet": s.quiet, "blocks": s.blocks, "best_ms": s.best * 1e3,
                              "loads": [bl.load for bl in blocks[side]],
+                             "block_ms": [statistics.median(bl.samples) * 1e3 for bl in blocks[side]],
                              "samples": [len(bl.samples) for bl in blocks[side]]}
                       for side, s in summaries.items()})
 
@@ -215,6 +246,7 @@ def run(dtypes=DTYPES, rounds: int = ROUNDS, waiter: Waiter | None = None, only:
     ``clock_mhz`` (another run's, so that two runs share one peak). ``progress``
     gets a line as each case is done.
     """
+    pinned = allocator.pin()  # before the first large allocation: every side meets the same allocator
     import torch
 
     torch.set_num_threads(machine.cores())
@@ -233,6 +265,7 @@ def run(dtypes=DTYPES, rounds: int = ROUNDS, waiter: Waiter | None = None, only:
         "torch": machine.torch_description(),
         "peak": None if peak is None else {"describe": peak.describe(), "flops": peak.flops, "mhz": peak.mhz,
                                            "nominal_mhz": peak.nominal_mhz},
+        "allocator": pinned.describe(),
         "load_measured": load.available,
         "large_gemm": large,
         "rows": [],
@@ -254,7 +287,7 @@ def _percent(share: float) -> str:
 
 def format_table(rows: list[dict], dtype: str) -> str:
     """The rows of one dtype as a table; a ``busy`` mark where convlib or torch had no quiet block."""
-    header = (f"{'case':40} {'convlib ms':>10} {'torch ms':>9} {'ratio':>6} {'gemm ms':>8} {'/gemm':>6} "
+    header = (f"{'case':40} {'convlib ms':>10} {'torch ms':>9} {'ratio':>6} {'IQR':>11} {'gemm ms':>8} {'/gemm':>6} "
               f"{'% peak: convlib':>15} {'torch':>6} {'gemm':>5} {'quiet':>6} {'load':>5} {'peak MB':>8} "
               f"{'rel err':>8}")
     lines = [header, "-" * len(header)]
@@ -262,7 +295,9 @@ def format_table(rows: list[dict], dtype: str) -> str:
         if r["dtype"] != dtype:
             continue
         quiet = f"{r['quiet']}/{r['blocks']}"
-        lines.append(f"{r['case']:40} {r['convlib_ms']:10.2f} {r['torch_ms']:9.2f} {r['ratio']:6.2f} "
+        low, high = r["ratio_quartiles"]
+        spread = f"{low:.2f}-{high:.2f}"
+        lines.append(f"{r['case']:40} {r['convlib_ms']:10.2f} {r['torch_ms']:9.2f} {r['ratio']:6.2f} {spread:>11} "
                      f"{r['gemm_ms']:8.2f} {r['over_gemm']:6.2f} {_percent(r['convlib_peak']):>15} "
                      f"{_percent(r['torch_peak']):>6} {_percent(r['gemm_peak']):>5} {quiet:>6} {r['load']:5.2f} "
                      f"{r['peak_mb']:8.1f} {r['max_rel_error']:8.1e}" + ("  busy" if r["busy"] else ""))
@@ -286,7 +321,7 @@ def format_result(result: dict) -> str:
     """The whole report of one run: the machine, the quiet record and a table per dtype."""
     lines = [*machine.describe_pools(result["pools"]), result["torch"],
              result["peak"]["describe"] if result["peak"] else "peak: unknown (no /proc/cpuinfo)",
-             format_large_gemm(result["large_gemm"], result["peak"])]
+             format_large_gemm(result["large_gemm"], result["peak"]), result["allocator"]]
     w = result["waits"]
     if result["load_measured"]:
         quiet = sum(r["quiet"] for r in result["rows"])

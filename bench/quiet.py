@@ -39,6 +39,10 @@ WINDOW = 0.3
 # past either bound the block is timed anyway and its measured load decides.
 TIMEOUT = 20.0
 BUDGET = 600.0
+# Rounds of timed blocks, each side one block a round, per shape and dtype: the
+# ratios are medians over rounds (:func:`paired_ratio`), and a virtual machine's
+# host changes speed by a fifth over seconds, so many short rounds beat few long.
+ROUNDS = 8
 
 # The busy fields of the "cpu" line of /proc/stat, by position after the label
 # (proc(5): user nice system idle iowait irq softirq steal guest guest_nice).
@@ -215,3 +219,35 @@ def summarize(blocks: Sequence[Block]) -> Summary:
     used = quiet or list(blocks)
     return Summary(statistics.median(s for b in used for s in b.samples), len(quiet), len(blocks),
                    min(s for b in blocks for s in b.samples))
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One side's time over another's, round by round: the median of the rounds' ratios and their quartiles."""
+
+    median: float
+    low: float  # 25th percentile of the rounds' ratios
+    high: float  # 75th percentile
+    rounds: int  # rounds whose two blocks were both quiet (all rounds, if none was)
+    busy: bool  # no round had both blocks quiet
+
+
+def paired_ratio(ours: Sequence[Block], theirs: Sequence[Block]) -> Ratio:
+    """The ratio of two sides' times from the blocks they ran in the same rounds, a few seconds apart.
+
+    On a virtual machine the host's other guests slow every side by turns, by
+    a fifth or more over seconds, unseen by this machine's CPU counters. The
+    two blocks of one round run within about a second of each other, so their
+    ratio cancels most of a slow change that a ratio of whole-run medians
+    would keep; the median over the rounds (both blocks quiet) then sets aside
+    the rounds a change fell between.
+    """
+    if len(ours) != len(theirs) or not ours:
+        raise ValueError(f"paired_ratio: both sides need the same rounds, at least one; got {len(ours)} and "
+                         f"{len(theirs)} blocks")
+    pairs = [(a, b) for a, b in zip(ours, theirs, strict=True)]
+    quiet = [(a, b) for a, b in pairs if a.quiet and b.quiet]
+    ratios = sorted(statistics.median(a.samples) / statistics.median(b.samples) for a, b in quiet or pairs)
+    low, high = (statistics.quantiles(ratios, n=4, method="inclusive")[::2] if len(ratios) > 1
+                 else (ratios[0], ratios[0]))
+    return Ratio(statistics.median(ratios), low, high, len(ratios), not quiet)

@@ -3,11 +3,30 @@ the derived peak, the environment of the benchmark's process, and the tables. No
 ``make bench`` measures, these check what it computes from its measurements."""
 
 import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from bench import compare, machine
-from bench.quiet import Block, Load, Snapshot, Summary, Waiter, busy_ticks, foreign_load, own_ticks, summarize
+from bench import allocator, compare, machine
+from bench.quiet import (
+    Block,
+    Load,
+    Ratio,
+    Snapshot,
+    Summary,
+    Waiter,
+    busy_ticks,
+    foreign_load,
+    own_ticks,
+    paired_ratio,
+    summarize,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # A /proc/stat as Linux writes it (proc(5)): user nice system idle iowait irq softirq steal guest guest_nice.
 PROC_STAT = """\
@@ -259,6 +278,37 @@ def test_pools_name_the_kernel_and_threads():
         "openmp: openmp, 2 threads (libgomp.so.1)"]
 
 
+def blocks(*ms, load=0.0):
+    return [Block((m / 1e3,), load) for m in ms]
+
+
+def test_paired_ratio_cancels_a_change_of_speed_between_rounds():
+    """The host slows everything threefold after round 1: convlib 1, 1, 3 ms against torch 1, 3, 3 ms.
+    Round by round the ratios are 1, 1/3, 1 (median 1); the whole-run medians would say 1/3."""
+    r = paired_ratio(blocks(1, 1, 3), blocks(1, 3, 3))
+    assert r == Ratio(pytest.approx(1.0), pytest.approx(2 / 3), pytest.approx(1.0), 3, False)
+    assert summarize(blocks(1, 1, 3)).median / summarize(blocks(1, 3, 3)).median == pytest.approx(1 / 3)
+
+
+def test_paired_ratio_uses_only_rounds_whose_two_blocks_were_quiet():
+    ours = blocks(2, 8) + blocks(4, load=0.5)  # the third round's convlib block was busy
+    theirs = blocks(1, 2, 1)
+    assert paired_ratio(ours, theirs) == Ratio(pytest.approx(3.0), pytest.approx(2.5), pytest.approx(3.5), 2, False)
+
+
+def test_paired_ratio_without_a_quiet_round_uses_all_and_is_busy():
+    r = paired_ratio(blocks(2, 6, load=0.5), blocks(1, 2))
+    assert (r.median, r.rounds, r.busy) == (pytest.approx(2.5), 2, True)
+    assert paired_ratio(blocks(3), blocks(2)) == Ratio(1.5, 1.5, 1.5, 1, False)
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [(blocks(1, 2), blocks(1)), ([], [])])
+def test_paired_ratio_needs_the_same_rounds(ours, theirs):
+    with pytest.raises(ValueError, match="paired_ratio: both sides need the same rounds, at least one; got "
+                                         f"{len(ours)} and {len(theirs)} blocks"):
+        paired_ratio(ours, theirs)
+
+
 # --- the tables
 
 
@@ -277,7 +327,13 @@ def make_row(dtype="float32", torch_quiet=3, **kw):
 
 def test_row_ratios_and_shares_of_peak():
     r = make_row()
-    assert (r["ratio"], r["over_gemm"]) == (pytest.approx(2.0), pytest.approx(1.6))
+    assert (r["ratio"], r["over_gemm"]) == (pytest.approx(2.0), pytest.approx(1.6))  # medians' ratios, no pairs
+    assert r["ratio_quartiles"] == [pytest.approx(2.0)] * 2
+    paired = make_row(ratios={"ratio": Ratio(1.8, 1.7, 2.1, 8, False), "over_gemm": Ratio(1.5, 1.4, 1.6, 8, False)})
+    assert (paired["ratio"], paired["ratio_quartiles"], paired["over_gemm"], paired["rounds"]) == (1.8, [1.7, 2.1],
+                                                                                                  1.5, 8)
+    assert make_row(ratios={"ratio": Ratio(1.8, 1.7, 2.1, 8, True), "over_gemm": Ratio(1.5, 1.4, 1.6, 8, False)}
+                    )["busy"]
     # 1e9 FLOPs in 2, 1 and 1.25 ms against 1e12 FLOP/s
     assert (r["convlib_peak"], r["torch_peak"], r["gemm_peak"]) == (pytest.approx(0.5), pytest.approx(1.0),
                                                                      pytest.approx(0.8))
@@ -293,7 +349,8 @@ def test_table_columns_line_up_under_their_headers():
     assert set(rule) == {"-"} and len(rule) == len(header) == len(quiet_row)
     # (header, value, whether the header is the last of that name: "torch" and "gemm" also head times)
     for column, value, last in [("convlib ms", "2.00", False), ("torch ms", "1.00", False), ("ratio", "2.00", False),
-                                ("gemm ms", "1.25", False), ("/gemm", "1.60", False), ("% peak: convlib", "50%", False),
+                                ("IQR", "2.00-2.00", False), ("gemm ms", "1.25", False), ("/gemm", "1.60", False),
+                                ("% peak: convlib", "50%", False),
                                 ("torch", "100%", True), ("gemm", "80%", True), ("quiet", "9/9", False),
                                 ("load", "0.02", False), ("peak MB", "17.4", False), ("rel err", "7.0e-07", False)]:
         end = (header.rindex(column) if last else header.index(column)) + len(column)
@@ -364,7 +421,7 @@ def test_report_counts_quiet_blocks_and_names_where_convlib_is_faster():
     fast.update(case="depthwise", ratio=0.5)
     busy = make_row("float64", torch_quiet=0)
     result = {"pools": [], "torch": "torch 2.13.0+cpu: CPU capability AVX512", "peak": None, "load_measured": True,
-              "large_gemm": {}, "rows": [slow, fast, busy],
+              "allocator": "allocator: pinned", "large_gemm": {}, "rows": [slow, fast, busy],
               "waits": {"blocks": 27, "quiet_before": 20, "waited_s": 41.5, "timeout_s": 20.0, "budget_s": 600.0}}
     lines = format_result(result).splitlines()
     # 9 + 9 + 6 quiet blocks of 27 (the busy row's torch had none of its 3)
@@ -375,3 +432,77 @@ def test_report_counts_quiet_blocks_and_names_where_convlib_is_faster():
     busy["ratio"] = 0.5  # a busy row's ratio is not counted
     assert "convlib faster than torch on 0 of 0 quiet shapes (1 busy left out)" in format_result(result).splitlines()
     assert lines[-1].startswith("busy: ")
+
+
+# --- the allocator held still
+
+
+class FakeLibc:
+    """A C library whose mallopt records its calls and answers ``answer`` (glibc: 1 done, 0 refused)."""
+
+    def __init__(self, answer=1):
+        self.calls, self.answer = [], answer
+
+    def mallopt(self, param, value):
+        self.calls.append((param, value))
+        return self.answer
+
+
+def test_pin_sets_glibcs_mmap_and_trim_thresholds():
+    libc = FakeLibc()
+    pinned = allocator.pin(libc=libc)
+    # mallopt(3): M_MMAP_THRESHOLD is -3, M_TRIM_THRESHOLD -1; 32 MiB is glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit
+    assert libc.calls == [(-3, 32 * 1024 * 1024), (-1, 64 * 1024 * 1024)]
+    assert pinned.done
+    assert pinned.describe() == ("allocator: glibc's mmap threshold pinned at 32 MiB and trim threshold at 64 MiB, "
+                                 "where a long-running process's dynamic thresholds end")
+
+
+@pytest.mark.parametrize(("libc", "why"), [(FakeLibc(answer=0), "mallopt refused the thresholds"),
+                                           (object(), "no glibc mallopt here")])
+def test_pin_says_why_it_could_not(libc, why):
+    pinned = allocator.pin(libc=libc)
+    assert not pinned.done
+    assert pinned.describe() == (f"allocator: as it comes ({why}); a side's time may depend on what ran before it")
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"mmap_threshold": 0}, "pin: mmap_threshold must be a positive number of bytes, got 0"),
+    ({"trim_threshold": 1.5}, "pin: trim_threshold must be a positive number of bytes, got 1.5"),
+    ({"mmap_threshold": 64 * 2**20}, "pin: mmap_threshold must be at most 33554432 bytes (glibc refuses more), "
+                                     "got 67108864"),
+])
+def test_pin_rejects_thresholds_glibc_would_not_take(kw, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        allocator.pin(libc=FakeLibc(), **kw)
+
+
+# torch's depthwise convolution of the benchmark, 20 calls after one; print the page faults the kernel counted.
+FAULTS = """
+import resource, sys
+import torch
+import torch.nn.functional as F
+from bench import allocator
+if sys.argv[1] == "pin":
+    assert allocator.pin().done
+torch.set_num_threads(2)
+x, w = torch.randn(8, 256, 28, 28), torch.randn(256, 1, 3, 3)
+F.conv2d(x, w, padding=1, groups=256)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    F.conv2d(x, w, padding=1, groups=256)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and its page-fault counter are Linux's")
+def test_pinned_allocator_stops_torch_refaulting_its_buffers():
+    """The kernel's own count: as it comes, each call faults in thousands of fresh 4 KiB pages (its 6.1 MiB output
+    is 1568); pinned, the heap keeps them."""
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", FAULTS, mode], capture_output=True, text=True, check=True,
+                             cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")})
+        return int(out.stdout)
+
+    assert faults("as-is") >= 20 * 1000
+    assert faults("pin") <= 20 * 400
