@@ -497,12 +497,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and its page-fault counter are Linux's")
 def test_pinned_allocator_stops_torch_refaulting_its_buffers():
-    """The kernel's own count: as it comes, each call faults in thousands of fresh 4 KiB pages (its 6.1 MiB output
-    is 1568); pinned, the heap keeps them."""
+    """The kernel's own count: as it comes, each call faults in hundreds to thousands of fresh 4 KiB pages (its
+    6.1 MiB output is 1568); pinned, the heap keeps them."""
     def faults(mode):
         out = subprocess.run([sys.executable, "-c", FAULTS, mode], capture_output=True, text=True, check=True,
                              cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")})
         return int(out.stdout)
 
-    assert faults("as-is") >= 20 * 1000
-    assert faults("pin") <= 20 * 400
+    as_is, pinned = faults("as-is"), faults("pin")
+    assert as_is >= 20 * 400, as_is  # measured 860-4,700 a call
+    assert pinned * 4 < as_is, (pinned, as_is)  # measured 80-160 a call
