@@ -440,8 +440,21 @@ class ExplorerView:
         self.page, self.root = page, root
 
     def scroll_to_top(self) -> None:
-        self.root.evaluate("e => e.scrollIntoView({block: 'start'})")
-        self.page.wait_for_timeout(150)  # the windowed notebook lays out what came into view
+        """Scroll the explorer to the top of the notebook's view, and again until it stays there.
+
+        The windowed notebook measures the cells that come into view and lays
+        them out anew (after the sidebar closes, too), which can move the
+        explorer after one scroll: each poll scrolls, and the wait ends when two
+        polls in a row find it at the same place, not above the view.
+        """
+        self.page.wait_for_function("""e => {
+            e.scrollIntoView({block: 'start'});
+            const view = e.closest('.jp-WindowedPanel-outer').getBoundingClientRect().top;
+            const top = e.getBoundingClientRect().top, last = e.dataset.lastTop;
+            e.dataset.lastTop = top;
+            return last !== undefined && Math.abs(top - Number(last)) < 0.5 && top >= view - 1;
+        }""", arg=self.root.element_handle(), polling=150, timeout=10_000)
+        self.root.evaluate("e => { delete e.dataset.lastTop; }")
 
     def picture(self) -> dict:
         """The picture: its blob URL (a new one for every new PNG), natural and shown size, box."""
