@@ -8,6 +8,10 @@ other not. Save runs with ``python -m bench --save run1.json``, then::
     python -m bench.compare run1.json run2.json          # exit status 1 if a ratio moved more than 10%
     python -m bench.compare run1.json run2.json --tolerance 0.05 --setting unset
 
+A change beyond the tolerance says whether the two runs' middle halves of
+their round-by-round ratios (the table's IQR) overlap: if they do, the runs
+differ by less than each run's own spread.
+
 Pure Python (no numpy), so ``python -m bench`` can use it before and after its children.
 """
 
@@ -31,8 +35,16 @@ def compare(a: dict, b: dict, keys=RATIOS) -> list[dict]:
             continue
         for key in keys:
             out.append({"case": ra["case"], "dtype": ra["dtype"], "key": key, "a": ra[key], "b": rb[key],
-                        "change": rb[key] / ra[key] - 1, "busy": ra["busy"] or rb["busy"]})
+                        "change": rb[key] / ra[key] - 1, "busy": ra["busy"] or rb["busy"],
+                        "overlap": _overlap(ra.get(f"{key}_quartiles"), rb.get(f"{key}_quartiles"))})
     return out
+
+
+def _overlap(a, b) -> bool | None:
+    """Whether the middle halves of two runs' round-by-round ratios overlap; None where a run has none."""
+    if not a or not b:
+        return None
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
 def format_comparison(rows: list[dict], label_a: str, label_b: str, tolerance: float | None = None) -> str:
@@ -43,7 +55,8 @@ def format_comparison(rows: list[dict], label_a: str, label_b: str, tolerance: f
     for r in rows:
         mark = "  busy" if r["busy"] else ""
         if tolerance is not None and abs(r["change"]) > tolerance:
-            mark = "  <- beyond " + format(tolerance, ".0%") + mark
+            spread = {True: ", within the runs' spread", False: ", the runs' spreads apart"}.get(r.get("overlap"), "")
+            mark = "  <- beyond " + format(tolerance, ".0%") + spread + mark
         lines.append(f"{r['case']:40} {r['dtype']:7} {names.get(r['key'], r['key']):13} {r['a']:10.2f} "
                      f"{r['b']:10.2f} {r['change']:+7.1%}{mark}")
     if tolerance is not None and rows:

@@ -410,6 +410,17 @@ def test_compare_verdict_and_marks():
     assert compare.format_comparison(close, "a", "b", 0.10).splitlines()[-1].startswith("agree within 10%: ")
 
 
+def test_compare_says_whether_a_change_lies_within_the_runs_spread():
+    a, b = result(2.0, 1.0), result(2.4, 0.5)
+    a["rows"][0]["ratio_quartiles"], b["rows"][0]["ratio_quartiles"] = [1.8, 2.3], [2.2, 2.6]  # overlap
+    a["rows"][1]["ratio_quartiles"], b["rows"][1]["ratio_quartiles"] = [0.9, 1.1], [0.45, 0.55]  # apart
+    rows = compare.compare(a, b)
+    assert [r["overlap"] for r in rows] == [True, None, False, None]  # no quartiles for convlib/gemm here
+    lines = compare.format_comparison(rows, "first", "second", tolerance=0.10).splitlines()
+    assert lines[2].endswith("+20.0%  <- beyond 10%, within the runs' spread")
+    assert lines[4].endswith("-50.0%  <- beyond 10%, the runs' spreads apart")
+
+
 def test_compare_skips_cases_only_one_run_has():
     assert [r["case"] for r in compare.compare(result(1.0, 2.0), result(1.0))] == ["case 0", "case 0"]
 
