@@ -10,14 +10,17 @@ tenth of a core, and the foreign load is measured again over the block; the
 medians use the quiet blocks' samples only, and the table says how many blocks
 were quiet (``quiet n/N``). A row with no quiet block for convlib or torch
 falls back to all blocks and is marked ``busy``: its ratio says little.
+Before anything is timed glibc's allocator is pinned (:mod:`bench.allocator`),
+so that no side's time depends on which ran before it.
 
 "ratio" is convlib's time over torch's (below 1, convlib is faster), "/gemm"
 convlib's over the bare product's: each the median, over the rounds, of the
 ratio of the two sides' blocks in that round (:func:`bench.quiet.paired_ratio`),
 so that the host's slow changes of speed cancel; "IQR" is the middle half of
-the rounds' convlib/torch ratios, the spread a second run's ratio may fall in.
-The times are medians over all quiet blocks' samples. "% peak" is each side's FLOP/s
-(2 per multiply-add) as a share of the machine's derived peak
+the rounds' convlib/torch ratios, the run's own spread (a second run's may lie
+outside it when the host's load has changed in between: :mod:`bench.compare`
+says which). The times are medians over all quiet blocks' samples. "% peak" is each side's
+FLOP/s (2 per multiply-add) as a share of the machine's derived peak
 (:func:`bench.machine.peak_flops`). "load" is the median foreign load of the
 row's blocks, in cores; "peak MB" what convlib allocates at most in one call,
 "rel err" its largest difference from torch over torch's largest magnitude.
@@ -174,8 +177,8 @@ def row(case_name: str, dtype: str, mult_adds: int, summaries: dict[str, Summary
     ms = {side: s.median * 1e3 for side, s in summaries.items()}
     flops = 2 * mult_adds
     if ratios is None:
-        ratios = {key: Ratio(ms["convlib"] / ms[side], *(2 * (ms["convlib"] / ms[side],)), 0, False)
-                  for key, side in (("ratio", "torch"), ("over_gemm", "gemm"))}
+        of_medians = {"ratio": ms["convlib"] / ms["torch"], "over_gemm": ms["convlib"] / ms["gemm"]}
+        ratios = {key: Ratio(value, low=value, high=value, rounds=0, busy=False) for key, value in of_medians.items()}
     return {
         "case": case_name,
         "dtype": dtype,
