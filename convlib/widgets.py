@@ -267,8 +267,10 @@ class Explorer:
         self._sync_position(scene)
         self._walkable(True)
         self.message.value = ""
+        # wrapped at spaces only: in JupyterLab at 1024 px the sums broke inside numbers ("11" over two lines)
         self.text.value = (f"<pre style='font-size:{TEXT_SIZE}; line-height:1.35; white-space:pre-wrap; "
-                           f"margin:2px'>{html.escape(scene.sum_text)}\n{html.escape(scene.formula)}</pre>")
+                           f"word-break:normal; overflow-wrap:normal; line-break:auto; margin:2px'>"
+                           f"{html.escape(scene.sum_text)}\n{html.escape(scene.formula)}</pre>")
         shapes = ", ".join(f"{name}: {array.shape}" for name, array in arrays.items())
         self.calls.value = (f"<div style='font-size:{TEXT_SIZE}; line-height:1.5'>"
                             f"<code>{html.escape(scene.call)}</code> &nbsp;or&nbsp; "
