@@ -167,18 +167,11 @@ def peak_memory(fn, args) -> int:
 
 
 def row(case_name: str, dtype: str, mult_adds: int, summaries: dict[str, Summary], peak: float | None,
-        ratios: dict[str, Ratio] | None = None, **extra) -> dict:
-    """One table row from the sides' summaries: times in ms, ratios, shares of ``peak`` FLOP/s.
-
-    ``ratios`` (``"ratio"``: convlib over torch, ``"over_gemm"``: convlib over
-    gemm) are the paired ones, round by round; without them, the ratios of the
-    medians, with no spread.
-    """
+        ratios: dict[str, Ratio], **extra) -> dict:
+    """One table row: times in ms from the sides' summaries, the paired ``ratios`` (``"ratio"``: convlib over
+    torch, ``"over_gemm"``: convlib over gemm, round by round), shares of ``peak`` FLOP/s."""
     ms = {side: s.median * 1e3 for side, s in summaries.items()}
     flops = 2 * mult_adds
-    if ratios is None:
-        of_medians = {"ratio": ms["convlib"] / ms["torch"], "over_gemm": ms["convlib"] / ms["gemm"]}
-        ratios = {key: Ratio(value, low=value, high=value, rounds=0, busy=False) for key, value in of_medians.items()}
     return {
         "case": case_name,
         "dtype": dtype,

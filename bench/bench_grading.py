@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         course, names = build(base, args.students, environ)
         # serial, parallel, parallel, serial: a load that drifts during the run weighs on both alike
         order = [("stock-1", serial), ("parallel-1", parallel), ("parallel-2", parallel), ("stock-2", serial)]
-        copies = {key: base / key / "course" for key in [key for key, _ in order] + ["defaults"]}
+        copies = {key: base / key / "course" for key in [*dict(order), "defaults"]}
         for path in copies.values():
             shutil.copytree(course, path)
         (copies["defaults"] / "nbgrader_config.py").write_text(DEFAULT_PREPROCESSORS)  # profiled below

@@ -245,9 +245,9 @@ def paired_ratio(ours: Sequence[Block], theirs: Sequence[Block]) -> Ratio:
     if len(ours) != len(theirs) or not ours:
         raise ValueError(f"paired_ratio: both sides need the same rounds, at least one; got {len(ours)} and "
                          f"{len(theirs)} blocks")
-    pairs = [(a, b) for a, b in zip(ours, theirs, strict=True)]
+    pairs = list(zip(ours, theirs, strict=True))
     quiet = [(a, b) for a, b in pairs if a.quiet and b.quiet]
-    ratios = sorted(statistics.median(a.samples) / statistics.median(b.samples) for a, b in quiet or pairs)
+    ratios = [statistics.median(a.samples) / statistics.median(b.samples) for a, b in quiet or pairs]
     low, high = (statistics.quantiles(ratios, n=4, method="inclusive")[::2] if len(ratios) > 1
                  else (ratios[0], ratios[0]))
     return Ratio(statistics.median(ratios), low, high, len(ratios), not quiet)
