@@ -2,7 +2,8 @@
 
 ``nbgrader generate_feedback`` renders the autograded notebook, in which autograde has put
 back the hidden tests and recorded every error's whole traceback; its default feedback shows
-both (nbgrader #917, #1363). ``grader/nbgrader_config.py`` runs, after nbgrader's ``GetGrades``:
+both (nbgrader #917, #1363). ``grader/nbgrader_config.py`` runs, after :class:`GetGrades`
+(nbgrader's, noting too which written answers the teacher has not marked yet):
 
 - nbgrader's own ``ClearHiddenTests``: the hidden region of each graded cell is removed from
   its source (a student sees the visible checks only);
@@ -22,6 +23,7 @@ import html
 import re
 
 from nbformat.v4 import new_markdown_cell
+from nbgrader.preprocessors import GetGrades as NbGraderGetGrades
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
@@ -70,6 +72,20 @@ class ShortErrors(NbGraderPreprocessor):
         return cell, resources
 
 
+class GetGrades(NbGraderGetGrades):
+    """nbgrader's GetGrades, which also notes whether a cell still waits for the teacher's mark.
+
+    nbgrader gives a written answer nobody has marked a score of 0, the same as one marked 0;
+    the gradebook's ``needs_manual_grade`` tells them apart.
+    """
+
+    def _get_score(self, cell, resources):
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                          self.assignment_id, self.student_id)
+        cell.metadata.nbgrader["needs_manual_grade"] = bool(grade.needs_manual_grade)
+
+
 class ResultsTable(NbGraderPreprocessor):
     """A table of every graded cell (what it checks, passed or failed, points, message) above the notebook."""
 
@@ -77,7 +93,8 @@ class ResultsTable(NbGraderPreprocessor):
         rows = []
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
-            points = f"{_points(meta.get('score'))} / {_points(meta.get('points'))}"
+            unmarked = meta.get("needs_manual_grade", False)  # set by GetGrades above
+            points = f"{'-' if unmarked else _points(meta.get('score'))} / {_points(meta.get('points'))}"
             if is_graded(cell):
                 found = errors(cell)
                 what = _docstring(cell.source) or meta["grade_id"]
@@ -86,7 +103,7 @@ class ResultsTable(NbGraderPreprocessor):
                 said = message(found[0]) if found else ""
             elif is_by_hand(cell):  # a written answer: the teacher's points and comment, once marked
                 what = f"written answer {meta['grade_id']}"
-                result = "marked by hand" if meta.get("score") is not None else "not marked yet"
+                result = "not marked yet" if unmarked else "marked by hand"
                 said = meta.get("comment") or ""
             else:
                 continue

@@ -68,7 +68,7 @@ c.Autograde.autograde_preprocessors = [
 # see: the hidden tests (nbgrader #917, #1363), the mark schemes that autograde restored with the
 # task cells, nor a traceback (nbgrader's ClearHiddenTests and ClearMarkScheme, grader/feedback.py).
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.feedback.GetGrades", "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
     "grader.feedback.ShortErrors", "grader.feedback.ResultsTable",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]

@@ -157,13 +157,14 @@ def test_results_table_lists_every_graded_cell_with_its_result_points_and_messag
 
 
 def test_results_table_lists_the_written_answers_marked_or_not():
-    def task(gid, score, comment):
+    def task(gid, score, comment, unmarked):  # as feedback.GetGrades leaves it: an unmarked answer scores 0
         return nbformat.v4.new_markdown_cell("Why?", metadata={"nbgrader": {
             "task": True, "grade": False, "solution": False, "grade_id": gid, "points": 2, "score": score,
-            "comment": comment}})
+            "comment": comment, "needs_manual_grade": unmarked}})
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [task("why_a", 1.5, "Right idea; say what the 1x1 layer costs."), task("why_b", None, None)]
+    nb.cells = [task("why_a", 1.5, "Right idea; say what the 1x1 layer costs.", False),
+                task("why_b", 0.0, None, True)]
     table = feedback.ResultsTable().preprocess(nb, {})[0].cells[0].source
     cells = [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
              for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]]

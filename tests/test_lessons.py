@@ -346,18 +346,49 @@ def test_manual_grades_complete_the_score(graded, lesson: Lesson, tmp_path):
         assert submission.max_score == lesson.auto_points + sum(lesson.written.values())
 
 
-@by_lesson_with_tasks
-def test_feedback_shows_no_mark_scheme(graded, lesson: Lesson):
-    grading = graded(lesson)
-    course = grading.course
+def feedback_html(course: Path, lesson: Lesson) -> str:
+    """The solution's feedback page, generated once per course copy by stock ``nbgrader generate_feedback``."""
     with locked(course.parent / f"feedback-{lesson}.lock"):
         feedback = course / "grader" / "feedback" / "solution" / lesson.assignment / f"{lesson.notebook}.html"
         if not feedback.exists():
             release.run_nbgrader("generate_feedback", lesson.assignment, "--student=solution", course_dir=course,
                                  db_url=f"sqlite:///{course / 'gradebook.db'}", cwd=course, env=course_env(course))
-    html = feedback.read_text()
+    return feedback.read_text()
+
+
+def results_rows(html: str) -> dict[str, list[str]]:
+    """The feedback's results table: each written answer's row (result, points, message) by its grade id."""
+    rows = {}
+    for row in re.findall(r"<tr><td>written answer (\w+)</td>(.*?)</tr>", html):
+        rows[row[0]] = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row[1])]
+    return rows
+
+
+@by_lesson_with_tasks
+def test_feedback_shows_no_mark_scheme(graded, lesson: Lesson):
+    html = feedback_html(graded(lesson).course, lesson)
     assert all(f"<code>{gid}</code>" in html for gid in lesson.tasks)  # the questions are there ...
     assert "MARK SCHEME" not in html  # ... their mark schemes are not
+
+
+@by_lesson_with_tasks
+def test_feedback_tells_marked_answers_from_those_not_marked_yet(graded, lesson: Lesson, tmp_path):
+    """Unmarked, a written answer shows no points (nbgrader's score says 0); marked in the gradebook as the
+    Formgrader does, its points and the teacher's comment."""
+    course = graded(lesson).course
+    assert results_rows(feedback_html(course, lesson)) == {
+        gid: ["not marked yet", f"- / {points:g}", ""] for gid, points in lesson.tasks.items()}
+    marked = tmp_path / "course"
+    shutil.copytree(course, marked, ignore=shutil.ignore_patterns("feedback"))
+    first, *rest = lesson.tasks
+    with Gradebook(f"sqlite:///{marked / 'gradebook.db'}") as gb:
+        grade = gb.find_grade(first, lesson.notebook, lesson.assignment, "solution")
+        grade.manual_score, grade.needs_manual_grade = 1.5, False  # as the Formgrader saves a score
+        gb.find_comment(first, lesson.notebook, lesson.assignment, "solution").manual_comment = "Say what 1x1 costs."
+        gb.db.commit()
+    rows = results_rows(feedback_html(marked, lesson))
+    assert rows[first] == ["marked by hand", f"1.5 / {lesson.tasks[first]:g}", "Say what 1x1 costs."]
+    assert all(rows[gid][:2] == ["not marked yet", f"- / {lesson.tasks[gid]:g}"] for gid in rest)
 
 
 # ----------------------------------------------------------------------------- the graded cells, in-process
